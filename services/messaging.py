@@ -1,0 +1,94 @@
+"""The outgoing side of the messenger port: what eblagh sends, and how sending can fail.
+
+Framework-free. An adapter in `bot/messengers/` turns an `OutgoingMessage` into Bot API calls and
+maps the transport's errors onto the four `SendError` kinds below, which the delivery engine and
+the conversation understand without knowing which library or messenger is underneath.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# Telegram and Bale refuse callback data over 64 bytes and texts over 4096 characters.
+CALLBACK_DATA_LIMIT = 64
+TEXT_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button; `data` comes back in a tap and must never be trusted."""
+
+    label: str
+    data: str
+
+    def __post_init__(self) -> None:
+        if len(self.data.encode()) > CALLBACK_DATA_LIMIT:
+            raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {self.data!r}")
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One message in HTML (`<b>`, `<i>`, `<code>`, `<a>`), every dynamic part escaped by its author.
+
+    `request_contact` is the label of a reply-keyboard button that shares the citizen's own contact;
+    `remove_keyboard` takes such a keyboard away; `edit_message_id` edits an earlier message instead.
+    """
+
+    html: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    request_contact: str | None = None
+    remove_keyboard: bool = False
+    edit_message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    message_id: int
+
+
+class SendError(Exception):
+    """Base of the four kinds of failure every adapter maps its errors to."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class RetryAfter(SendError):
+    """429: the whole bot must wait `seconds` before sending again."""
+
+    def __init__(self, seconds: float, detail: str = "") -> None:
+        super().__init__(detail or f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Unreachable(SendError):
+    """403 and friends: the citizen blocked the bot or the chat is gone."""
+
+
+class Permanent(SendError):
+    """400: the request itself is wrong; sending it again cannot help."""
+
+
+class Transient(SendError):
+    """Network trouble or 5xx: worth another try later."""
+
+
+class MessageSender(Protocol):
+    """What the delivery engine and the runners need from a messenger."""
+
+    @property
+    def platform(self) -> str: ...
+
+    async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage: ...
+
+
+@dataclass
+class Outbox:
+    """Messages a use case wants sent to chats other than the one it is answering (e.g. staff)."""
+
+    items: list[tuple[int, OutgoingMessage]] = field(default_factory=list)
+
+    def add(self, chat_id: int, message: OutgoingMessage) -> None:
+        self.items.append((chat_id, message))
