@@ -1,0 +1,191 @@
+"""The tables. Alembic owns the schema (storage/migrations); these classes describe it.
+
+Personal data never appears in clear: national IDs and mobiles are HMAC hashes plus masked forms.
+Every time is an aware UTC datetime (see UTCDateTime).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import BigIntPK, UTCDateTime, utcnow
+
+
+def _utc(nullable: bool = True, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class CaseStatus(str, Enum):
+    REGISTERED = "registered"
+    AWAITING_DEFENSE = "awaiting_defense"
+    HEARING_SCHEDULED = "hearing_scheduled"
+    RULING_ISSUED = "ruling_issued"
+    UNDER_APPEAL = "under_appeal"
+    FINAL = "final"
+    CLOSED = "closed"
+
+
+class RulingKind(str, Enum):
+    FINE = "fine"
+    DEMOLITION = "demolition"
+    RESTORATION = "restoration"
+    OTHER = "other"
+
+
+class Commission(str, Enum):
+    FIRST = "first"
+    APPEAL = "appeal"
+
+
+class DeliveryStatus(str, Enum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+
+class Citizen(SQLModel, table=True):
+    __tablename__ = "citizens"
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    nid_hash: str = Field(max_length=64, unique=True, index=True)
+    nid_masked: str = Field(max_length=16)
+    mobile_hash: str = Field(max_length=64)
+    mobile_masked: str = Field(max_length=16)
+    full_name: str = Field(default="", max_length=200)
+    district: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
+
+
+class ChatBinding(SQLModel, table=True):
+    """A messenger chat bound to a citizen; one citizen may have several, a chat one citizen."""
+
+    __tablename__ = "chat_bindings"
+    __table_args__ = (UniqueConstraint("platform", "chat_id", name="uq_binding_chat"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    citizen_id: int = Field(foreign_key="citizens.id", index=True, sa_type=BigInteger)
+    platform: str = Field(max_length=16)
+    chat_id: int = Field(sa_type=BigInteger)
+    user_id: int | None = Field(default=None, sa_type=BigInteger)
+    active: bool = Field(default=True)
+    bound_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
+    unbound_at: datetime | None = Field(default=None, sa_column=_utc())
+    unreachable_at: datetime | None = Field(default=None, sa_column=_utc())
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    case_number: str = Field(max_length=32, unique=True, index=True)
+    citizen_id: int = Field(foreign_key="citizens.id", index=True, sa_type=BigInteger)
+    status: str = Field(max_length=32)
+    district: int | None = Field(default=None)
+    address: str = Field(default="", sa_type=Text)
+    violation: str = Field(default="", sa_type=Text)
+    hearing_at: datetime | None = Field(default=None, sa_column=_utc())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
+
+
+class Ruling(SQLModel, table=True):
+    __tablename__ = "rulings"
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    ruling_id: str = Field(max_length=64, unique=True, index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True, sa_type=BigInteger)
+    citizen_id: int = Field(foreign_key="citizens.id", index=True, sa_type=BigInteger)
+    commission: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    issued_on: date
+    fine_amount_rials: int | None = Field(default=None, sa_type=BigInteger)
+    summary: str = Field(default="", sa_type=Text)
+    text: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
+
+
+class Notice(SQLModel, table=True):
+    """A ruling as served to its citizen; the legal clock starts from these times."""
+
+    __tablename__ = "notices"
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    ruling_pk: int = Field(foreign_key="rulings.id", unique=True, sa_type=BigInteger)
+    citizen_id: int = Field(foreign_key="citizens.id", index=True, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
+    first_delivered_at: datetime | None = Field(default=None, sa_column=_utc())
+    viewed_at: datetime | None = Field(default=None, sa_column=_utc())
+    reminder_sent_at: datetime | None = Field(default=None, sa_column=_utc())
+    deemed_recorded_at: datetime | None = Field(default=None, sa_column=_utc())
+
+
+class Delivery(SQLModel, table=True):
+    """One notice to one chat: the source of truth for what was sent, whatever the queue says."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "platform", "chat_id", name="uq_delivery_notice_chat"),
+        Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    notice_id: int = Field(foreign_key="notices.id", index=True, sa_type=BigInteger)
+    platform: str = Field(max_length=16)
+    chat_id: int = Field(sa_type=BigInteger)
+    status: str = Field(default=DeliveryStatus.QUEUED.value, max_length=16)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_utc())
+    claimed_at: datetime | None = Field(default=None, sa_column=_utc())
+    sent_at: datetime | None = Field(default=None, sa_column=_utc())
+
+
+class Receipt(SQLModel, table=True):
+    """The first opening of a notice's full text: actual service (ابلاغ واقعی)."""
+
+    __tablename__ = "receipts"
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    notice_id: int = Field(foreign_key="notices.id", unique=True, sa_type=BigInteger)
+    platform: str = Field(max_length=16)
+    chat_id: int = Field(sa_type=BigInteger)
+    user_id: int | None = Field(default=None, sa_type=BigInteger)
+    viewed_at: datetime = Field(sa_column=_utc(nullable=False))
+
+
+class AuthAttempt(SQLModel, table=True):
+    __tablename__ = "auth_attempts"
+    __table_args__ = (
+        Index("ix_auth_attempts_chat", "platform", "chat_id", "at"),
+        Index("ix_auth_attempts_nid", "nid_hash", "at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    platform: str = Field(max_length=16)
+    chat_id: int = Field(sa_type=BigInteger)
+    nid_hash: str | None = Field(default=None, max_length=64)
+    succeeded: bool = Field(default=False)
+    reason: str = Field(default="", max_length=32)
+    at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when: binds, unbinds, views, imports, staff actions. No clear personal data."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False, index=True))
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64, index=True)
+    subject: str = Field(default="", max_length=128)
+    detail: str = Field(default="", sa_type=Text)
