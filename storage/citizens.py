@@ -1,0 +1,100 @@
+"""Data access for citizens and their chat bindings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import ChatBinding, Citizen
+
+
+async def get_citizen(session: AsyncSession, citizen_id: int) -> Citizen | None:
+    return await session.get(Citizen, citizen_id)
+
+
+async def find_citizen_by_nid_hash(session: AsyncSession, nid_hash: str) -> Citizen | None:
+    result = await session.exec(select(Citizen).where(Citizen.nid_hash == nid_hash))
+    return result.first()
+
+
+async def find_citizens_by_nid_hashes(session: AsyncSession, hashes: Sequence[str]) -> dict[str, Citizen]:
+    if not hashes:
+        return {}
+    result = await session.exec(select(Citizen).where(col(Citizen.nid_hash).in_(list(hashes))))
+    return {c.nid_hash: c for c in result.all()}
+
+
+async def find_binding(session: AsyncSession, platform: str, chat_id: int) -> ChatBinding | None:
+    result = await session.exec(
+        select(ChatBinding).where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
+    )
+    return result.first()
+
+
+async def find_active_binding(session: AsyncSession, platform: str, chat_id: int) -> ChatBinding | None:
+    binding = await find_binding(session, platform, chat_id)
+    return binding if binding is not None and binding.active else None
+
+
+async def bind_chat(
+    session: AsyncSession, citizen_id: int, platform: str, chat_id: int, user_id: int | None, now: datetime
+) -> ChatBinding:
+    """Bind a chat to a citizen, replacing whoever it was bound to before."""
+    binding = await find_binding(session, platform, chat_id)
+    if binding is None:
+        binding = ChatBinding(citizen_id=citizen_id, platform=platform, chat_id=chat_id, user_id=user_id,
+                              bound_at=now)
+    else:
+        binding.citizen_id = citizen_id
+        binding.user_id = user_id
+        binding.active = True
+        binding.bound_at = now
+        binding.unbound_at = None
+        binding.unreachable_at = None
+    session.add(binding)
+    await session.flush()
+    return binding
+
+
+async def unbind_chat(session: AsyncSession, platform: str, chat_id: int, now: datetime) -> ChatBinding | None:
+    binding = await find_active_binding(session, platform, chat_id)
+    if binding is not None:
+        binding.active = False
+        binding.unbound_at = now
+        session.add(binding)
+    return binding
+
+
+async def mark_unreachable(session: AsyncSession, platform: str, chat_id: int, now: datetime) -> None:
+    await session.exec(
+        update(ChatBinding)  # type: ignore[call-overload]
+        .where(col(ChatBinding.platform) == platform, col(ChatBinding.chat_id) == chat_id)
+        .values(unreachable_at=now)
+    )
+
+
+async def mark_reachable(session: AsyncSession, platform: str, chat_id: int) -> bool:
+    """The citizen wrote again: deliveries to this chat may resume. True when it was unreachable."""
+    result = await session.exec(
+        update(ChatBinding)  # type: ignore[call-overload]
+        .where(col(ChatBinding.platform) == platform, col(ChatBinding.chat_id) == chat_id,
+               col(ChatBinding.unreachable_at).is_not(None))
+        .values(unreachable_at=None)
+    )
+    return bool(result.rowcount)
+
+
+async def list_active_bindings(session: AsyncSession, citizen_id: int) -> list[ChatBinding]:
+    result = await session.exec(
+        select(ChatBinding).where(ChatBinding.citizen_id == citizen_id, col(ChatBinding.active).is_(True))
+    )
+    return list(result.all())
+
+
+async def count_citizens(session: AsyncSession) -> int:
+    result = await session.exec(select(func.count()).select_from(Citizen))
+    return int(result.one())
