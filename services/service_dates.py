@@ -1,0 +1,132 @@
+"""The law on service (ابلاغ) and deadlines, as pure functions of times and the holiday table.
+
+All instants are aware UTC datetimes (naive ones are taken as UTC); days are Tehran civil dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from services.calendar import add_jalali_months, as_utc, end_of_tehran_day, tehran_date
+from services.holidays import HolidayCalendar
+
+COURT_COMPLAINT_MONTHS = 3
+
+
+class ServiceRule(StrEnum):
+    VIEW_OR_DEEMED = "view_or_deemed"
+    DELIVERY = "delivery"
+
+
+class ServiceKind(StrEnum):
+    VIEWED = "viewed"
+    DEEMED = "deemed"
+    DELIVERY = "delivery"
+    PENDING = "pending"
+
+
+class Commission(StrEnum):
+    FIRST = "first"
+    APPEAL = "appeal"
+
+
+def deemed_service_at(first_delivered_at: datetime, deemed_days: int) -> datetime:
+    """The instant deemed service happens: the end of the deemed_days-th day after first delivery.
+
+    Days are Tehran civil days and the day of delivery is not counted, like every period in this
+    law; the period ends at the last instant of its last day (23:59:59.999999 Tehran), in UTC.
+    The other reading, first_delivered_at + deemed_days exactly, ends earlier on the same day;
+    we take the later one because it never deems a citizen served while, by any reading, they
+    still had time to open the notice.
+    """
+    if deemed_days < 0:
+        raise ValueError(f"deemed_days must be >= 0, got {deemed_days}")
+    last_day = tehran_date(first_delivered_at) + timedelta(days=deemed_days)
+    return end_of_tehran_day(last_day)
+
+
+def service_of(
+    first_delivered_at: datetime | None,
+    viewed_at: datetime | None,
+    now: datetime,
+    rule: ServiceRule,
+    deemed_days: int,
+) -> tuple[ServiceKind, datetime | None]:
+    """The kind of service and its instant, or (pending, None) while not yet served.
+
+    view_or_deemed: a view within the deemed period is actual service at the view time; a view
+    after it changes nothing (the citizen was already deemed served); otherwise, once the period
+    has ended, service is deemed at its end. delivery: the first delivery is service; a view with
+    no recorded delivery is left pending, since the rule is about arrival, which we did not see.
+    """
+    delivered = as_utc(first_delivered_at) if first_delivered_at is not None else None
+    viewed = as_utc(viewed_at) if viewed_at is not None else None
+    if rule is ServiceRule.DELIVERY:
+        return (ServiceKind.DELIVERY, delivered) if delivered is not None else (ServiceKind.PENDING, None)
+    deemed_end = deemed_service_at(delivered, deemed_days) if delivered is not None else None
+    if viewed is not None and (deemed_end is None or viewed <= deemed_end):
+        return ServiceKind.VIEWED, viewed
+    # A view after the period proves the period is over even if `now` lags behind.
+    if deemed_end is not None and (as_utc(now) >= deemed_end or viewed is not None):
+        return ServiceKind.DEEMED, deemed_end
+    return ServiceKind.PENDING, None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    day: date
+    # False when some day looked at lies in a Jalali year the holiday table does not cover: the
+    # date then only skips Fridays and the caller should warn that it may move.
+    covered: bool
+
+
+def next_working_day(d: date, holidays: HolidayCalendar) -> Deadline:
+    """`d` itself if it is a working day, else the first working day after it."""
+    covered = holidays.covers(d)
+    while not holidays.is_working_day(d):
+        d += timedelta(days=1)
+        covered = covered and holidays.covers(d)
+    return Deadline(d, covered)
+
+
+def appeal_deadline_detail(
+    service_at: datetime, commission: str, appeal_days: int, holidays: HolidayCalendar
+) -> Deadline | None:
+    """Like `appeal_deadline`, with whether the holiday table covered the computation."""
+    kind = Commission(commission)  # ValueError for an unknown commission
+    if kind is Commission.APPEAL:
+        return None
+    if appeal_days < 0:
+        raise ValueError(f"appeal_days must be >= 0, got {appeal_days}")
+    # The day of service is not counted: day 1 of the period is the day after it.
+    last_day = tehran_date(service_at) + timedelta(days=appeal_days)
+    return next_working_day(last_day, holidays)
+
+
+def appeal_deadline(
+    service_at: datetime, commission: str, appeal_days: int, holidays: HolidayCalendar
+) -> date | None:
+    """Last day to appeal a first-instance ruling; None for the appeal commission (final).
+
+    Tehran date of service + appeal_days, moved past Fridays and official holidays. Outside the
+    years the table covers only Fridays move it: check `appeal_deadline_detail(...).covered` or
+    `holidays.covers(result)` and warn.
+    """
+    detail = appeal_deadline_detail(service_at, commission, appeal_days, holidays)
+    return detail.day if detail is not None else None
+
+
+def court_complaint_deadline(service_at: datetime, holidays: HolidayCalendar | None = None) -> date:
+    """Last day to complain to the Administrative Justice Court about a final ruling.
+
+    Three months counted in Jalali months, the calendar the law is written in: the same day of the
+    month three months after the Tehran date of service, clamped to the month's length (service on
+    31 Shahrivar ends on 30 Azar). Given a holiday table, a Friday or holiday moves it to the next
+    working day, as for every legal period.
+    """
+    last_day = add_jalali_months(tehran_date(service_at), COURT_COMPLAINT_MONTHS)
+    if holidays is None:
+        return last_day
+    return next_working_day(last_day, holidays).day
