@@ -7,24 +7,24 @@ Nothing reads the environment at import time; `load_settings()` is called by the
 from __future__ import annotations
 
 import secrets
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Framework(str, Enum):
+class Framework(StrEnum):
     AIOGRAM = "aiogram"
     PTB = "ptb"
 
 
-class Platform(str, Enum):
+class Platform(StrEnum):
     TELEGRAM = "telegram"
     BALE = "bale"
 
 
-class ServiceRule(str, Enum):
+class ServiceRule(StrEnum):
     VIEW_OR_DEEMED = "view_or_deemed"
     DELIVERY = "delivery"
 

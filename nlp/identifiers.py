@@ -7,14 +7,14 @@ extractor agree on what a valid ID or mobile is.
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 
 from nlp.digits import to_ascii_digits
 
 _SEPARATORS = re.compile(r"[\s\-\u200c_.]+")
 
 
-class NationalIdProblem(str, Enum):
+class NationalIdProblem(StrEnum):
     EMPTY = "empty"
     NOT_DIGITS = "not_digits"
     WRONG_LENGTH = "wrong_length"

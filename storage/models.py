@@ -7,7 +7,7 @@ Every time is an aware UTC datetime (see UTCDateTime).
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -19,7 +19,7 @@ def _utc(nullable: bool = True, index: bool = False) -> Column:  # type: ignore[
     return Column(UTCDateTime(), nullable=nullable, index=index)
 
 
-class CaseStatus(str, Enum):
+class CaseStatus(StrEnum):
     REGISTERED = "registered"
     AWAITING_DEFENSE = "awaiting_defense"
     HEARING_SCHEDULED = "hearing_scheduled"
@@ -29,19 +29,19 @@ class CaseStatus(str, Enum):
     CLOSED = "closed"
 
 
-class RulingKind(str, Enum):
+class RulingKind(StrEnum):
     FINE = "fine"
     DEMOLITION = "demolition"
     RESTORATION = "restoration"
     OTHER = "other"
 
 
-class Commission(str, Enum):
+class Commission(StrEnum):
     FIRST = "first"
     APPEAL = "appeal"
 
 
-class DeliveryStatus(str, Enum):
+class DeliveryStatus(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"

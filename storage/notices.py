@@ -1,0 +1,114 @@
+"""Data access for cases, rulings, notices and receipts, as the conversation and export read them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select as sa_select
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Case, Citizen, Delivery, DeliveryStatus, Notice, Receipt, Ruling
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    """A notice with what is needed to show it: its ruling and case."""
+
+    notice: Notice
+    ruling: Ruling
+    case: Case
+
+
+def _notice_query():  # type: ignore[no-untyped-def]
+    return (
+        select(Notice, Ruling, Case)
+        .join(Ruling, col(Ruling.id) == col(Notice.ruling_pk))
+        .join(Case, col(Case.id) == col(Ruling.case_id))
+    )
+
+
+async def get_notice_row(session: AsyncSession, notice_id: int) -> NoticeRow | None:
+    result = await session.exec(_notice_query().where(col(Notice.id) == notice_id))
+    row = result.first()
+    return NoticeRow(*row) if row else None
+
+
+async def list_notice_rows(session: AsyncSession, citizen_id: int) -> list[NoticeRow]:
+    result = await session.exec(
+        _notice_query().where(col(Notice.citizen_id) == citizen_id).order_by(col(Ruling.issued_on).desc(),
+                                                                               col(Notice.id).desc())
+    )
+    return [NoticeRow(*row) for row in result.all()]
+
+
+async def list_cases(session: AsyncSession, citizen_id: int) -> list[Case]:
+    result = await session.exec(select(Case).where(Case.citizen_id == citizen_id).order_by(col(Case.id)))
+    return list(result.all())
+
+
+async def list_rulings_for_case(session: AsyncSession, case_id: int) -> list[Ruling]:
+    result = await session.exec(select(Ruling).where(Ruling.case_id == case_id).order_by(col(Ruling.issued_on)))
+    return list(result.all())
+
+
+async def record_first_view(session: AsyncSession, notice_id: int, *, platform: str, chat_id: int,
+                            user_id: int | None, at: datetime) -> bool:
+    """Set the notice's view time and write its receipt, only if it was never viewed. True if this was the first."""
+    result = await session.exec(
+        update(Notice)  # type: ignore[call-overload]
+        .where(col(Notice.id) == notice_id, col(Notice.viewed_at).is_(None))
+        .values(viewed_at=at)
+    )
+    if not result.rowcount:
+        return False
+    session.add(Receipt(notice_id=notice_id, platform=platform, chat_id=chat_id, user_id=user_id, viewed_at=at))
+    await session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class ReceiptRow:
+    """One notice and one chat it went to (or none yet), for the proof-of-service export."""
+
+    notice: Notice
+    ruling: Ruling
+    case: Case
+    citizen: Citizen
+    delivery: Delivery | None
+
+
+async def iter_receipt_rows(session: AsyncSession, batch: int = 2000) -> AsyncIterator[ReceiptRow]:
+    """Every notice joined to each of its deliveries, in notice order, streamed in batches."""
+    last_notice, last_delivery = 0, 0
+    while True:
+        query = (
+            sa_select(Notice, Ruling, Case, Citizen, Delivery)
+            .join(Ruling, col(Ruling.id) == col(Notice.ruling_pk))
+            .join(Case, col(Case.id) == col(Ruling.case_id))
+            .join(Citizen, col(Citizen.id) == col(Notice.citizen_id))
+            .outerjoin(Delivery, col(Delivery.notice_id) == col(Notice.id))
+            .where(
+                (col(Notice.id) > last_notice)
+                | ((col(Notice.id) == last_notice) & (col(Delivery.id) > last_delivery))
+            )
+            .order_by(col(Notice.id), col(Delivery.id))
+            .limit(batch)
+        )
+        rows = (await session.execute(query)).all()
+        if not rows:
+            return
+        for notice, ruling, case, citizen, delivery in rows:
+            yield ReceiptRow(notice, ruling, case, citizen, delivery)
+        last_notice = rows[-1][0].id or 0
+        last_delivery = rows[-1][4].id if rows[-1][4] is not None else 10**18
+
+
+async def sent_delivery_for(session: AsyncSession, notice_id: int, platform: str, chat_id: int) -> Delivery | None:
+    result = await session.exec(select(Delivery).where(
+        Delivery.notice_id == notice_id, Delivery.platform == platform, Delivery.chat_id == chat_id,
+        Delivery.status == DeliveryStatus.SENT.value))
+    return result.first()
