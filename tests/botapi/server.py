@@ -1,0 +1,794 @@
+"""A loopback fake of the Telegram Bot API (also Bale's), speaking the real HTTP protocol.
+
+Real aiogram and python-telegram-bot clients talk to it over HTTP on 127.0.0.1; tests play the
+citizens through its control side and inspect what the bot sent:
+
+    async with FakeBotAPI() as api:
+        bot = Bot(api.token, session=AiohttpSession(api=TelegramAPIServer.from_base(api.base_url)))
+        api.send_text(1001, "سلام")            # a citizen writes
+        ...                                    # the bot polls and answers
+        [reply] = await api.wait_for_messages(1001, 1)
+        assert reply.text == "..."
+        api.assert_nothing_refused()
+
+Run standalone for benchmarks in other processes: `python -m tests.botapi.server [--port N]` prints
+one JSON line `{"base_url": ..., "token": ...}`; drive it through `/control/...` (see control.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
+
+from tests.botapi import control
+from tests.botapi.limits import FaultInjector, Faults, FloodControl, Limits
+from tests.botapi.rules import (
+    ApiError,
+    ParsedText,
+    bad_request,
+    inline_callback_data,
+    json_field,
+    message_text,
+    reply_markup,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOKEN = "123456789:AAE-fake-token-for-tests_only0000000"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# Telegram's default: everything except these three.
+DEFAULT_UPDATE_TYPES = frozenset({
+    "message", "edited_message", "channel_post", "edited_channel_post", "business_connection",
+    "business_message", "edited_business_message", "deleted_business_messages", "inline_query",
+    "chosen_inline_result", "callback_query", "shipping_query", "pre_checkout_query", "poll",
+    "poll_answer", "my_chat_member", "chat_join_request", "chat_boost", "removed_chat_boost",
+    "purchased_paid_media",
+})
+SEND_METHODS = frozenset({"sendmessage", "editmessagetext"})
+_SELF = object()  # share_contact's default: the citizen's own contact
+
+
+@dataclass
+class Edit:
+    """An earlier version of a message, kept when the bot edits it."""
+
+    text: str
+    html: str | None
+    reply_markup: dict[str, Any] | None
+    at: float
+
+
+@dataclass
+class ChatMessage:
+    """A message in a chat, as the citizen sees it (`text`) and as the bot sent it (`html`)."""
+
+    message_id: int
+    chat_id: int
+    from_bot: bool
+    date: int
+    text: str | None = None
+    html: str | None = None
+    parse_mode: str | None = None
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    reply_markup: dict[str, Any] | None = None
+    reply_to_message_id: int | None = None
+    link_preview_disabled: bool | None = None
+    contact: dict[str, Any] | None = None
+    edits: list[Edit] = field(default_factory=list)
+    edit_date: int | None = None
+
+    @property
+    def buttons(self) -> list[list[tuple[str, str]]]:
+        """Inline buttons as (label, callback_data) rows."""
+        if not self.reply_markup or "inline_keyboard" not in self.reply_markup:
+            return []
+        return [[(b["text"], b.get("callback_data", "")) for b in row] for row in self.reply_markup["inline_keyboard"]]
+
+    @property
+    def requests_contact(self) -> bool:
+        rows = (self.reply_markup or {}).get("keyboard", [])
+        return any(isinstance(b, dict) and b.get("request_contact") for row in rows for b in row)
+
+    @property
+    def removes_keyboard(self) -> bool:
+        return bool((self.reply_markup or {}).get("remove_keyboard"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id, "chat_id": self.chat_id, "from_bot": self.from_bot,
+            "date": self.date, "text": self.text, "html": self.html, "parse_mode": self.parse_mode,
+            "reply_markup": self.reply_markup, "reply_to_message_id": self.reply_to_message_id,
+            "link_preview_disabled": self.link_preview_disabled, "contact": self.contact,
+            "edits": [{"text": e.text, "html": e.html, "reply_markup": e.reply_markup} for e in self.edits],
+        }
+
+
+@dataclass
+class CallbackQuery:
+    id: str
+    chat_id: int
+    message_id: int
+    data: str
+    answered: bool = False
+    answer_text: str | None = None
+    show_alert: bool = False
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A request the server answered with ok=false."""
+
+    method: str
+    status: int
+    description: str
+    chat_id: int | None
+    at: float
+
+
+class FakeBotAPI:
+    """One bot's Bot API on a loopback port, with a control side to play citizens and inspect."""
+
+    def __init__(
+        self,
+        *,
+        token: str = DEFAULT_TOKEN,
+        username: str = "eblagh_test_bot",
+        limits: Limits | None = None,
+        faults: Faults | None = None,
+        strict_ampersand: bool = True,
+        webhook_retry_delay: float = 0.05,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.token = token
+        self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "eblagh",
+                         "username": username, "can_join_groups": False,
+                         "can_read_all_group_messages": False, "supports_inline_queries": False}
+        self.strict_ampersand = strict_ampersand
+        self.webhook_retry_delay = webhook_retry_delay
+        self._host, self._port = host, port
+        self.configure(limits=limits or Limits(), faults=faults or Faults())
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        # chats and people
+        self._users: dict[int, dict[str, Any]] = {}
+        self._blocked: set[int] = set()
+        self._chats: dict[int, list[ChatMessage]] = {}
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self.callbacks: dict[str, CallbackQuery] = {}
+        self._callback_ids = itertools.count(5_000_000_000_000)
+        # updates and delivery
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(700_000_001)
+        self.allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
+        self._poller: object | None = None
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_error: tuple[int, str] | None = None
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self._signal = asyncio.Event()
+        self._closing = False
+        # bookkeeping
+        self.requests: Counter[str] = Counter()
+        self.statuses: Counter[int] = Counter()
+        self.refused: list[Refused] = []
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> FakeBotAPI:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        control.add_routes(app, self)
+        app.router.add_route("*", "/{tail:.*}", self._not_found)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://{self._host}:{port}"
+        return self
+
+    async def stop(self) -> None:
+        self._closing = True
+        self._notify()
+        if self._webhook_task:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
+            self._webhook_task = None
+        if self._runner:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeBotAPI:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def configure(self, *, limits: Limits | None = None, faults: Faults | None = None) -> None:
+        """Change flood control or fault injection (counters of the old ones are dropped)."""
+        if limits is not None:
+            self.limits = limits
+            self._flood = FloodControl(limits)
+        if faults is not None:
+            self.faults = faults
+            self._faults = FaultInjector(faults)
+
+    # ---- the citizens' side ----------------------------------------------------------------
+
+    def add_user(self, user_id: int, *, first_name: str | None = None, username: str | None = None,
+                 language_code: str = "fa") -> dict[str, Any]:
+        """Make a person (and their private chat, chat_id == user_id) known to the server."""
+        if user_id not in self._users:
+            user = {"id": user_id, "is_bot": False, "first_name": first_name or f"شهروند {user_id}",
+                    "language_code": language_code}
+            if username:
+                user["username"] = username
+            self._users[user_id] = user
+            self._chats[user_id] = []
+            self._message_ids[user_id] = itertools.count(1)
+        return self._users[user_id]
+
+    def send_text(self, user_id: int, text: str, *, reply_to_message_id: int | None = None,
+                  entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The citizen writes `text`; returns the queued update."""
+        message = self._incoming(user_id, text=text, reply_to_message_id=reply_to_message_id)
+        payload = self._message_json(message)
+        if entities:
+            payload["entities"] = entities
+        return self._enqueue("message", payload)
+
+    def send_command(self, user_id: int, command: str) -> dict[str, Any]:
+        """The citizen sends `/name args` (a bot_command entity covers `/name[@bot]`)."""
+        if not command.startswith("/"):
+            raise ValueError("a command starts with '/'")
+        head = command.split(maxsplit=1)[0]
+        return self.send_text(user_id, command,
+                              entities=[{"type": "bot_command", "offset": 0, "length": len(head.encode("utf-16-le")) // 2}])
+
+    def share_contact(self, user_id: int, phone: str, contact_user_id: Any = _SELF, *,
+                      first_name: str | None = None) -> dict[str, Any]:
+        """The citizen shares a contact: their own by default, `contact_user_id=None` for a non-user."""
+        user = self.add_user(user_id)
+        contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name or user["first_name"]}
+        owner = user_id if contact_user_id is _SELF else contact_user_id
+        if owner is not None:
+            contact["user_id"] = int(owner)
+        message = self._incoming(user_id, contact=contact)
+        return self._enqueue("message", self._message_json(message))
+
+    def tap(self, user_id: int, message_id: int, callback_data: str, *, check: bool = True) -> str:
+        """The citizen taps an inline button; returns the callback query id.
+
+        With `check` the button must be on that message, as a real client can tap nothing else;
+        `check=False` forges any data, as a hostile client could.
+        """
+        self.add_user(user_id)
+        message = self._find(user_id, message_id)
+        if message is None or not message.from_bot:
+            raise LookupError(f"no bot message {message_id} in chat {user_id}")
+        if check and callback_data not in inline_callback_data(message.reply_markup):
+            raise LookupError(f"message {message_id} has no button with data {callback_data!r}")
+        query_id = str(next(self._callback_ids))
+        self.callbacks[query_id] = CallbackQuery(query_id, user_id, message_id, callback_data)
+        self._enqueue("callback_query", {
+            "id": query_id, "from": self._users[user_id], "message": self._message_json(message),
+            "chat_instance": str(-user_id), "data": callback_data,
+        })
+        return query_id
+
+    def block(self, user_id: int) -> None:
+        """The citizen blocks the bot: sends to them answer 403."""
+        self.add_user(user_id)
+        self._blocked.add(user_id)
+
+    def unblock(self, user_id: int) -> None:
+        self._blocked.discard(user_id)
+
+    # ---- inspection -----------------------------------------------------------------------
+
+    def messages(self, chat_id: int) -> list[ChatMessage]:
+        """What the bot sent to the chat, oldest first, in its current (possibly edited) form."""
+        return [m for m in self._chats.get(chat_id, []) if m.from_bot]
+
+    def history(self, chat_id: int) -> list[ChatMessage]:
+        """Both sides of the chat."""
+        return list(self._chats.get(chat_id, []))
+
+    def last(self, chat_id: int) -> ChatMessage:
+        return self.messages(chat_id)[-1]
+
+    def message(self, chat_id: int, message_id: int) -> ChatMessage:
+        found = self._find(chat_id, message_id)
+        if found is None:
+            raise LookupError(f"no message {message_id} in chat {chat_id}")
+        return found
+
+    @property
+    def chat_ids(self) -> list[int]:
+        return list(self._chats)
+
+    async def wait_for_messages(
+        self, chat_id: int, count: int, timeout: float = 5.0  # noqa: ASYNC109 - the timeout is part of the assertion
+    ) -> list[ChatMessage]:
+        """Wait until the bot has sent at least `count` messages to the chat; return them all."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages(chat_id)) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"chat {chat_id}: {len(self.messages(chat_id))} of {count} messages "
+                                   f"after {timeout}s: {[m.text for m in self.messages(chat_id)]}")
+            await self._wait_change(remaining)
+        return self.messages(chat_id)
+
+    @property
+    def unanswered_callbacks(self) -> list[str]:
+        return [q.id for q in self.callbacks.values() if not q.answered]
+
+    def pending_updates(self) -> list[dict[str, Any]]:
+        return list(self._updates)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "requests": dict(self.requests),
+            "statuses": {str(k): v for k, v in self.statuses.items()},
+            "rate_limited": self.statuses[429],
+            "errors": sum(v for k, v in self.statuses.items() if k >= 400),
+            "refused": len(self.refused),
+            "sent": sum(len(self.messages(c)) for c in self._chats),
+            "unanswered_callbacks": len(self.unanswered_callbacks),
+            "pending_updates": len(self._updates),
+        }
+
+    def reset_stats(self) -> None:
+        self.requests.clear()
+        self.statuses.clear()
+        self.refused.clear()
+
+    def assert_nothing_refused(self) -> None:
+        assert not self.refused, f"refused requests: {self.refused}"
+
+    # ---- HTTP ------------------------------------------------------------------------------
+
+    async def _not_found(self, request: web.Request) -> web.Response:
+        return _error_response(ApiError(404, "Not Found"))
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        self.requests[method] += 1
+        if request.match_info["token"] != self.token:
+            error = ApiError(401, "Unauthorized")
+            self._refuse(method, error, None)
+            return _error_response(error)
+        if self._faults.faults.ratio and method.lower() == "sendmessage" and self._faults.strikes():
+            status = self._faults.faults.status
+            self._refuse(method, ApiError(status, "Bad Gateway"), None)
+            if self._faults.faults.html_body:
+                return web.Response(status=status, content_type="text/html",
+                                    text="<html><head><title>502 Bad Gateway</title></head>"
+                                         "<body><center><h1>502 Bad Gateway</h1></center>"
+                                         "<hr><center>nginx/1.18.0</center></body></html>")
+            return _error_response(ApiError(status, "Bad Gateway"))
+        try:
+            params = await _read_params(request)
+        except ApiError as error:
+            self._refuse(method, error, None)
+            return _error_response(error)
+        try:
+            result = await self.call(method, params)
+        except ApiError as error:
+            self._refuse(method, error, _chat_of(params))
+            return _error_response(error)
+        self.statuses[200] += 1
+        return web.json_response({"ok": True, "result": result})
+
+    def _refuse(self, method: str, error: ApiError, chat_id: int | None) -> None:
+        self.statuses[error.status] += 1
+        self.refused.append(Refused(method, error.status, error.description, chat_id, time.monotonic()))
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        """Run one Bot API method; raise ApiError as Telegram would refuse it."""
+        handler = getattr(self, f"_api_{method.lower()}", None)
+        if handler is None:
+            raise ApiError(404, "Not Found")
+        return await handler(params)
+
+    # ---- Bot API methods -------------------------------------------------------------------
+
+    async def _api_getme(self, params: dict[str, Any]) -> Any:
+        return self.bot_user
+
+    async def _api_close(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_logout(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_sendmessage(self, params: dict[str, Any]) -> Any:
+        chat_id = self._chat(params)
+        self._flood_check(chat_id)
+        if chat_id in self._blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        parsed = message_text(params.get("text"), params.get("parse_mode"), strict_ampersand=self.strict_ampersand)
+        markup = reply_markup(params.get("reply_markup"))
+        reply_to = _reply_to(params)
+        if reply_to is not None and self._find(chat_id, reply_to[0]) is None:
+            if not reply_to[1]:
+                raise bad_request("message to be replied not found")
+            reply_to = None
+        message = self._store(ChatMessage(
+            message_id=next(self._message_ids[chat_id]), chat_id=chat_id, from_bot=True, date=int(time.time()),
+            text=parsed.text, html=_source(params, parsed), parse_mode=params.get("parse_mode") or None,
+            entities=parsed.entities, reply_markup=markup, reply_to_message_id=reply_to[0] if reply_to else None,
+            link_preview_disabled=_preview_disabled(params),
+        ))
+        return self._message_json(message)
+
+    async def _api_editmessagetext(self, params: dict[str, Any]) -> Any:
+        if params.get("inline_message_id"):
+            raise bad_request("MESSAGE_ID_INVALID")
+        chat_id = self._chat(params)
+        self._flood_check(chat_id)
+        if chat_id in self._blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        message_id = _int(params.get("message_id"), "message_id")
+        message = self._find(chat_id, message_id)
+        if message is None:
+            raise bad_request("message to edit not found")
+        if not message.from_bot:
+            raise bad_request("message can't be edited")
+        parsed = message_text(params.get("text"), params.get("parse_mode"), strict_ampersand=self.strict_ampersand)
+        markup = reply_markup(params.get("reply_markup"))
+        if markup is not None and "inline_keyboard" not in markup:
+            raise bad_request("inline keyboard expected")
+        if (parsed.text, parsed.entities, markup) == (message.text, message.entities, message.reply_markup):
+            raise bad_request("message is not modified: specified new message content and reply markup are "
+                              "exactly the same as a current content and reply markup of the message")
+        message.edits.append(Edit(message.text or "", message.html, message.reply_markup, time.monotonic()))
+        message.text, message.html, message.entities = parsed.text, _source(params, parsed), parsed.entities
+        message.parse_mode = params.get("parse_mode") or None
+        message.reply_markup = markup
+        message.edit_date = int(time.time())
+        self._notify()
+        return self._message_json(message)
+
+    async def _api_answercallbackquery(self, params: dict[str, Any]) -> Any:
+        query = self.callbacks.get(str(params.get("callback_query_id", "")))
+        if query is None or query.answered:
+            raise bad_request("query is too old and response timeout expired or query ID is invalid")
+        text = params.get("text")
+        if text is not None and len(str(text)) > 200:
+            raise bad_request("MESSAGE_TOO_LONG")
+        query.answered, query.answer_text = True, text
+        query.show_alert = _bool(params.get("show_alert"))
+        self._notify()
+        return True
+
+    async def _api_getupdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
+        offset = _int(params.get("offset", 0), "offset")
+        limit = min(max(_int(params.get("limit", 100), "limit"), 1), 100)
+        timeout = max(0.0, float(params.get("timeout", 0) or 0))
+        if params.get("allowed_updates") not in (None, ""):
+            self._set_allowed(params.get("allowed_updates"))
+        if offset > 0:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        elif offset < 0:
+            self._updates = self._updates[offset:]
+        me = object()
+        self._poller = me
+        self._notify()  # wakes an older long poll, which Telegram terminates with 409
+        await asyncio.sleep(0)
+        deadline = time.monotonic() + timeout
+        while True:
+            ready = self._deliverable()[:limit]
+            remaining = deadline - time.monotonic()
+            if ready or remaining <= 0 or self._closing:
+                return ready
+            await self._wait_change(remaining)
+            if self._poller is not me:
+                raise ApiError(409, "Conflict: terminated by other getUpdates request; "
+                                    "make sure that only one bot instance is running")
+
+    async def _api_setwebhook(self, params: dict[str, Any]) -> Any:
+        url = str(params.get("url") or "")
+        if not url:
+            return await self._api_deletewebhook(params)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise bad_request("bad webhook: Failed to resolve host: Name or service not known")
+        if parts.hostname not in LOOPBACK_HOSTS:
+            # Telegram wants HTTPS on 443/80/88/8443; this fake delivers to loopback only.
+            raise bad_request("bad webhook: the fake Bot API delivers to loopback addresses only")
+        secret = params.get("secret_token")
+        if secret not in (None, ""):
+            secret = str(secret)
+            if not (1 <= len(secret) <= 256) or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret):
+                raise bad_request("secret token contains unallowed characters")
+        if params.get("allowed_updates") not in (None, ""):
+            self._set_allowed(params.get("allowed_updates"))
+        if _bool(params.get("drop_pending_updates")):
+            self._updates.clear()
+        self.webhook_url, self.webhook_secret = url, secret or None
+        self._webhook_error = None
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.create_task(self._deliver_webhook())
+        self._notify()
+        return True
+
+    async def _api_deletewebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook_url, self.webhook_secret = "", None
+        if _bool(params.get("drop_pending_updates")):
+            self._updates.clear()
+        self._notify()
+        return True
+
+    async def _api_getwebhookinfo(self, params: dict[str, Any]) -> Any:
+        info: dict[str, Any] = {"url": self.webhook_url, "has_custom_certificate": False,
+                                "pending_update_count": len(self._deliverable())}
+        if self.webhook_url:
+            info["max_connections"] = 40
+            info["allowed_updates"] = sorted(self.allowed_updates)
+            if self._webhook_error:
+                info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
+
+    async def _api_setmycommands(self, params: dict[str, Any]) -> Any:
+        commands = json_field(params.get("commands"), "commands")
+        if not isinstance(commands, list):
+            raise bad_request("can't parse commands JSON object")
+        for item in commands:
+            name = item.get("command", "") if isinstance(item, dict) else ""
+            if not (1 <= len(name) <= 32) or not all(c.isascii() and (c.islower() or c.isdigit() or c == "_") for c in name):
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not (1 <= len(item.get("description", "")) <= 256):
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID" if item.get("description") else "command description is empty")
+        self.commands[_scope_key(params)] = [{"command": c["command"], "description": c["description"]} for c in commands]
+        return True
+
+    async def _api_getmycommands(self, params: dict[str, Any]) -> Any:
+        return self.commands.get(_scope_key(params), [])
+
+    async def _api_deletemycommands(self, params: dict[str, Any]) -> Any:
+        self.commands.pop(_scope_key(params), None)
+        return True
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _chat(self, params: dict[str, Any]) -> int:
+        raw = params.get("chat_id")
+        if raw in (None, ""):
+            raise bad_request("chat_id is empty")
+        try:
+            chat_id = int(raw)
+        except (TypeError, ValueError):
+            raise bad_request("chat not found") from None
+        if chat_id not in self._chats:
+            raise bad_request("chat not found")
+        return chat_id
+
+    def _flood_check(self, chat_id: int) -> None:
+        wait = self._flood.check(chat_id, time.monotonic())
+        if wait is not None:
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+
+    def _find(self, chat_id: int, message_id: int) -> ChatMessage | None:
+        for message in self._chats.get(chat_id, []):
+            if message.message_id == message_id:
+                return message
+        return None
+
+    def _incoming(self, user_id: int, **fields: Any) -> ChatMessage:
+        self.add_user(user_id)
+        reply_to = fields.pop("reply_to_message_id", None)
+        if reply_to is not None and self._find(user_id, reply_to) is None:
+            raise LookupError(f"no message {reply_to} in chat {user_id}")
+        return self._store(ChatMessage(message_id=next(self._message_ids[user_id]), chat_id=user_id,
+                                       from_bot=False, date=int(time.time()), reply_to_message_id=reply_to, **fields))
+
+    def _store(self, message: ChatMessage) -> ChatMessage:
+        self._chats[message.chat_id].append(message)
+        self._notify()
+        return message
+
+    def _message_json(self, message: ChatMessage, *, nested: bool = False) -> dict[str, Any]:
+        user = self._users[message.chat_id]
+        chat = {"id": message.chat_id, "type": "private", "first_name": user["first_name"]}
+        if "username" in user:
+            chat["username"] = user["username"]
+        payload: dict[str, Any] = {"message_id": message.message_id,
+                                   "from": self.bot_user if message.from_bot else user,
+                                   "chat": chat, "date": message.date}
+        if message.text is not None:
+            payload["text"] = message.text
+            if message.entities:
+                payload["entities"] = message.entities
+        if message.contact is not None:
+            payload["contact"] = message.contact
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
+            payload["reply_markup"] = message.reply_markup
+        if message.edit_date:
+            payload["edit_date"] = message.edit_date
+        if message.link_preview_disabled:
+            payload["link_preview_options"] = {"is_disabled": True}
+        if message.reply_to_message_id is not None and not nested:
+            replied = self._find(message.chat_id, message.reply_to_message_id)
+            if replied is not None:
+                payload["reply_to_message"] = self._message_json(replied, nested=True)
+        return payload
+
+    def _enqueue(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": next(self._update_ids), kind: body}
+        if kind in self.allowed_updates:
+            self._updates.append(update)
+            self._notify()
+        return update
+
+    def _deliverable(self) -> list[dict[str, Any]]:
+        return [u for u in self._updates if _kind(u) in self.allowed_updates]
+
+    def _set_allowed(self, value: Any) -> None:
+        kinds = json_field(value, "allowed_updates")
+        if not isinstance(kinds, list):
+            raise bad_request("can't parse allowed_updates JSON object")
+        self.allowed_updates = frozenset(kinds) if kinds else DEFAULT_UPDATE_TYPES
+
+    def _notify(self) -> None:
+        signal, self._signal = self._signal, asyncio.Event()
+        signal.set()
+
+    async def _wait_change(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._signal.wait(), seconds)
+
+    async def _deliver_webhook(self) -> None:
+        """POST updates one at a time, in order, retrying with backoff on errors like Telegram."""
+        delay = self.webhook_retry_delay
+        async with ClientSession(timeout=ClientTimeout(total=30)) as session:
+            while self.webhook_url and not self._closing:
+                pending = self._deliverable()
+                if not pending:
+                    await self._wait_change(1.0)
+                    continue
+                update = pending[0]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
+                try:
+                    async with session.post(self.webhook_url, json=update, headers=headers) as response:
+                        body = await response.read()
+                        status, reason = response.status, response.reason
+                except (ClientError, TimeoutError) as error:
+                    self._webhook_error = (int(time.time()), f"Connection failed: {error!r}")
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+                    continue
+                if not 200 <= status < 300:
+                    self._webhook_error = (int(time.time()), f"Wrong response from the webhook: {status} {reason}")
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+                    continue
+                delay = self.webhook_retry_delay
+                with contextlib.suppress(ValueError):
+                    self._updates.remove(update)
+                self._notify()
+                await self._webhook_reply(body)
+
+    async def _webhook_reply(self, body: bytes) -> None:
+        """A webhook answer may itself be a method call, which Telegram runs without a result."""
+        try:
+            payload = json.loads(body) if body.strip() else None
+        except ValueError:
+            return
+        if isinstance(payload, dict) and isinstance(payload.get("method"), str):
+            method = payload.pop("method")
+            self.requests[method] += 1
+            try:
+                await self.call(method, payload)
+                self.statuses[200] += 1
+            except ApiError as error:
+                self._refuse(method, error, _chat_of(payload))
+
+
+def _kind(update: dict[str, Any]) -> str:
+    return next(k for k in update if k != "update_id")
+
+
+def _error_response(error: ApiError) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": error.status, "description": error.description}
+    if error.parameters:
+        body["parameters"] = error.parameters
+    return web.json_response(body, status=error.status)
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """Query string plus a JSON, urlencoded or multipart body, as Telegram accepts all of them."""
+    params: dict[str, Any] = dict(request.query)
+    if request.method == "POST" and request.can_read_body:
+        if request.content_type == "application/json":
+            try:
+                body = await request.json()
+            except ValueError:
+                raise bad_request("can't parse JSON object") from None
+            if not isinstance(body, dict):
+                raise bad_request("can't parse JSON object")
+            params.update(body)
+        else:
+            form = await request.post()
+            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    return params
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise bad_request(f"field \"{name}\" must be of type Integer") from None
+
+
+def _bool(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() in ("true", "1"))
+
+
+def _chat_of(params: dict[str, Any]) -> int | None:
+    try:
+        return int(params["chat_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _reply_to(params: dict[str, Any]) -> tuple[int, bool] | None:
+    if params.get("reply_parameters") not in (None, ""):
+        reply = json_field(params["reply_parameters"], "reply parameters")
+        if not isinstance(reply, dict) or "message_id" not in reply:
+            raise bad_request("can't parse reply parameters JSON object")
+        return _int(reply["message_id"], "message_id"), bool(reply.get("allow_sending_without_reply"))
+    if params.get("reply_to_message_id") not in (None, ""):
+        return (_int(params["reply_to_message_id"], "reply_to_message_id"),
+                _bool(params.get("allow_sending_without_reply")))
+    return None
+
+
+def _preview_disabled(params: dict[str, Any]) -> bool | None:
+    if params.get("link_preview_options") not in (None, ""):
+        options = json_field(params["link_preview_options"], "link preview options")
+        return bool(options.get("is_disabled")) if isinstance(options, dict) else None
+    if params.get("disable_web_page_preview") not in (None, ""):
+        return _bool(params["disable_web_page_preview"])
+    return None
+
+
+def _source(params: dict[str, Any], parsed: ParsedText) -> str | None:
+    return str(params["text"]) if params.get("parse_mode") else None
+
+
+def _scope_key(params: dict[str, Any]) -> str:
+    scope = json_field(params.get("scope"), "scope") if params.get("scope") not in (None, "") else {"type": "default"}
+    return json.dumps({"scope": scope, "language_code": params.get("language_code") or ""}, sort_keys=True)
+
+
+async def _serve(port: int) -> None:
+    async with FakeBotAPI(port=port) as api:
+        print(json.dumps({"base_url": api.base_url, "token": api.token}), flush=True)
+        await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="fake Bot API on 127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(parser.parse_args().port))
