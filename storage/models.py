@@ -108,6 +108,8 @@ class Ruling(SQLModel, table=True):
     fine_amount_rials: int | None = Field(default=None, sa_type=BigInteger)
     summary: str = Field(default="", sa_type=Text)
     text: str = Field(default="", sa_type=Text)
+    # sha256 of the served content, set by the importer: a re-import must not change a ruling silently.
+    content_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
 
 

@@ -1,0 +1,24 @@
+"""rulings.content_hash: lets a re-import tell an identical ruling from a silently changed one
+
+Revision ID: 0002
+Revises: 0001
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('rulings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('content_hash', sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('rulings', schema=None) as batch_op:
+        batch_op.drop_column('content_hash')
