@@ -1,0 +1,240 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.calendar import parse_date, parse_datetime, tehran_date
+from services.holidays import HolidayCalendar
+from services.service_dates import (
+    ServiceKind,
+    ServiceRule,
+    appeal_deadline,
+    appeal_deadline_detail,
+    court_complaint_deadline,
+    deemed_service_at,
+    service_of,
+)
+
+CAL = HolidayCalendar.load()
+DELIVERED = datetime(2025, 1, 20, 10, 0, tzinfo=UTC)  # 13:30 on 1 Bahman 1403 in Tehran
+# End of 11 Bahman 1403 (2025-01-30) in Tehran: ten days after delivery, delivery day not counted.
+DEEMED_END = datetime(2025, 1, 30, 20, 29, 59, 999999, tzinfo=UTC)
+
+
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
+
+
+# --- service ---------------------------------------------------------------------------------
+
+
+def test_kind_values_match_the_receipts_contract() -> None:
+    assert {k.value for k in ServiceKind} == {"viewed", "deemed", "delivery", "pending"}
+    assert ServiceRule("view_or_deemed") is ServiceRule.VIEW_OR_DEEMED
+    assert ServiceRule("delivery") is ServiceRule.DELIVERY
+
+
+def test_deemed_period_ends_at_the_end_of_the_last_tehran_day() -> None:
+    assert deemed_service_at(DELIVERED, 10) == DEEMED_END
+    # Delivered at 00:30 Tehran on 2 Bahman: the period starts a day later.
+    assert deemed_service_at(utc(2025, 1, 20, 21, 0), 10) == utc(2025, 1, 31, 20, 29, 59, 999999)
+    assert deemed_service_at(DELIVERED, 0) == utc(2025, 1, 20, 20, 29, 59, 999999)
+    with pytest.raises(ValueError):
+        deemed_service_at(DELIVERED, -1)
+
+
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)),
+    st.integers(min_value=0, max_value=60),
+)
+def test_deemed_end_is_the_later_reading(delivered: datetime, days: int) -> None:
+    end = deemed_service_at(delivered, days)
+    assert end >= delivered + timedelta(days=days)
+    assert end - (delivered + timedelta(days=days)) < timedelta(days=1)
+    assert tehran_date(end) == tehran_date(delivered) + timedelta(days=days)
+    assert tehran_date(end + timedelta(microseconds=1)) == tehran_date(end) + timedelta(days=1)
+
+
+def test_viewed_within_the_period() -> None:
+    viewed = utc(2025, 1, 22, 8, 0)
+    assert service_of(DELIVERED, viewed, utc(2025, 3, 1), ServiceRule.VIEW_OR_DEEMED, 10) == (
+        ServiceKind.VIEWED,
+        viewed,
+    )
+
+
+def test_viewed_on_the_last_instant_is_actual_service() -> None:
+    assert service_of(DELIVERED, DEEMED_END, DEEMED_END, ServiceRule.VIEW_OR_DEEMED, 10) == (
+        ServiceKind.VIEWED,
+        DEEMED_END,
+    )
+
+
+def test_viewed_late_in_the_last_day_still_counts() -> None:
+    # 23:00 Tehran on the tenth day: after delivery + 10 days exactly, before the day ends.
+    viewed = utc(2025, 1, 30, 19, 30)
+    assert viewed > DELIVERED + timedelta(days=10)
+    assert service_of(DELIVERED, viewed, viewed, ServiceRule.VIEW_OR_DEEMED, 10)[0] is ServiceKind.VIEWED
+
+
+def test_viewed_after_the_period_is_deemed_service() -> None:
+    viewed = DEEMED_END + timedelta(microseconds=1)
+    assert service_of(DELIVERED, viewed, utc(2025, 3, 1), ServiceRule.VIEW_OR_DEEMED, 10) == (
+        ServiceKind.DEEMED,
+        DEEMED_END,
+    )
+
+
+def test_not_viewed_is_pending_until_the_period_ends() -> None:
+    before = DEEMED_END
+    after = DEEMED_END + timedelta(microseconds=1)
+    rule = ServiceRule.VIEW_OR_DEEMED
+    assert service_of(DELIVERED, None, DELIVERED, rule, 10) == (ServiceKind.PENDING, None)
+    assert service_of(DELIVERED, None, before - timedelta(seconds=1), rule, 10) == (ServiceKind.PENDING, None)
+    assert service_of(DELIVERED, None, after, rule, 10) == (ServiceKind.DEEMED, DEEMED_END)
+
+
+def test_never_delivered_is_pending() -> None:
+    assert service_of(None, None, utc(2030, 1, 1), ServiceRule.VIEW_OR_DEEMED, 10) == (
+        ServiceKind.PENDING,
+        None,
+    )
+    assert service_of(None, None, utc(2030, 1, 1), ServiceRule.DELIVERY, 10) == (ServiceKind.PENDING, None)
+
+
+def test_delivery_rule_uses_first_delivery() -> None:
+    viewed = utc(2025, 1, 22)
+    assert service_of(DELIVERED, viewed, utc(2025, 3, 1), ServiceRule.DELIVERY, 10) == (
+        ServiceKind.DELIVERY,
+        DELIVERED,
+    )
+    assert service_of(DELIVERED, None, DELIVERED, ServiceRule.DELIVERY, 10) == (
+        ServiceKind.DELIVERY,
+        DELIVERED,
+    )
+
+
+def test_naive_times_are_utc() -> None:
+    naive = DELIVERED.replace(tzinfo=None)
+    kind, at = service_of(naive, None, utc(2025, 3, 1), ServiceRule.VIEW_OR_DEEMED, 10)
+    assert (kind, at) == (ServiceKind.DEEMED, DEEMED_END)
+
+
+# --- appeal deadline -------------------------------------------------------------------------
+
+
+def test_day_of_service_is_not_counted() -> None:
+    # Served Monday 1 Bahman 1403; day 10 is Thursday 11 Bahman, a working day.
+    assert appeal_deadline(DELIVERED, "first", 10, CAL) == date(2025, 1, 30)
+    assert appeal_deadline(DELIVERED, "first", 1, CAL) == date(2025, 1, 21)
+
+
+def test_friday_moves_to_saturday() -> None:
+    served = utc(2025, 1, 21, 9, 0)  # Tuesday; +10 is Friday 2025-01-31
+    assert appeal_deadline(served, "first", 10, CAL) == date(2025, 2, 1)
+
+
+def test_tehran_date_of_service_counts_not_utc_date() -> None:
+    # 20:00Z is still 1 Bahman in Tehran; 21:00Z is 2 Bahman, whose day 10 is a Friday.
+    assert appeal_deadline(utc(2025, 1, 20, 20, 0), "first", 10, CAL) == date(2025, 1, 30)
+    assert appeal_deadline(utc(2025, 1, 20, 21, 0), "first", 10, CAL) == date(2025, 2, 1)
+
+
+def test_tasua_and_ashura_are_both_skipped() -> None:
+    served = parse_datetime("1404/04/04 10:00")  # day 10 is Tasua (14 Tir), then Ashura
+    assert appeal_deadline(served, "first", 10, CAL) == parse_date("1404/04/16")
+    # Day 10 on the Friday before Tasua: Friday, Tasua, Ashura all skipped.
+    served = parse_datetime("1404/04/03 10:00")
+    assert appeal_deadline(served, "first", 10, CAL) == parse_date("1404/04/16")
+
+
+def test_nowruz_across_the_year_end() -> None:
+    # Day 10 is 29 Esfand 1404 (a Friday and a holiday); then Nowruz 1-4 Farvardin 1405.
+    served = parse_datetime("1404/12/19 10:00")
+    detail = appeal_deadline_detail(served, "first", 10, CAL)
+    assert detail is not None
+    assert detail.day == parse_date("1405/01/05")
+    assert detail.covered
+
+
+def test_appeal_commission_is_final() -> None:
+    assert appeal_deadline(DELIVERED, "appeal", 10, CAL) is None
+    assert appeal_deadline_detail(DELIVERED, "appeal", 10, CAL) is None
+
+
+def test_unknown_commission_or_negative_days() -> None:
+    with pytest.raises(ValueError):
+        appeal_deadline(DELIVERED, "supreme", 10, CAL)
+    with pytest.raises(ValueError):
+        appeal_deadline(DELIVERED, "first", -1, CAL)
+
+
+def test_outside_the_table_fridays_still_move_but_it_is_flagged() -> None:
+    served = utc(2030, 1, 1, 9, 0)  # Tuesday; +10 is Friday 2030-01-11
+    detail = appeal_deadline_detail(served, "first", 10, CAL)
+    assert detail is not None
+    assert detail.day == date(2030, 1, 12)
+    assert not detail.covered
+    assert not CAL.covers(detail.day)
+
+
+def test_rolling_into_an_uncovered_year_is_flagged() -> None:
+    # Day 10 is 29 Esfand 1405 (covered, a holiday); the next day is 1 Farvardin 1406, which the
+    # table does not cover, so it is returned but flagged.
+    served = parse_datetime("1405/12/19 10:00")
+    detail = appeal_deadline_detail(served, "first", 10, CAL)
+    assert detail is not None
+    assert detail.day == parse_date("1406/01/01")
+    assert not detail.covered
+
+
+SERVICE_TIMES = st.datetimes(
+    min_value=datetime(2025, 3, 21), max_value=datetime(2027, 1, 31), timezones=st.just(UTC)
+)
+
+
+@given(SERVICE_TIMES, st.integers(min_value=0, max_value=40))
+def test_deadline_is_the_first_working_day_from_the_last_day(served: datetime, days: int) -> None:
+    deadline = appeal_deadline(served, "first", days, CAL)
+    assert deadline is not None
+    nominal = tehran_date(served) + timedelta(days=days)
+    assert deadline >= nominal
+    assert CAL.is_working_day(deadline)
+    assert deadline.weekday() != 4
+    assert not CAL.is_holiday(deadline)
+    d = nominal
+    while d < deadline:  # everything skipped was a Friday or a holiday
+        assert not CAL.is_working_day(d)
+        d += timedelta(days=1)
+
+
+@given(
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)),
+    st.integers(min_value=0, max_value=100),
+)
+def test_deadline_is_never_a_friday_anywhere(served: datetime, days: int) -> None:
+    deadline = appeal_deadline(served, "first", days, CAL)
+    assert deadline is not None
+    assert deadline.weekday() != 4
+    assert deadline >= tehran_date(served) + timedelta(days=days)
+
+
+# --- Administrative Justice Court ------------------------------------------------------------
+
+
+def test_court_complaint_three_jalali_months() -> None:
+    assert court_complaint_deadline(DELIVERED) == parse_date("1404/02/01")
+    assert court_complaint_deadline(parse_datetime("1404/06/31 10:00")) == parse_date("1404/09/30")
+    # Tehran date, not UTC date: 21:00Z on 20 Jan is already 2 Bahman.
+    assert court_complaint_deadline(utc(2025, 1, 20, 21, 0)) == parse_date("1404/02/02")
+
+
+def test_court_complaint_deadline_moves_off_holidays_when_given_the_table() -> None:
+    served = parse_datetime("1403/11/05 10:00")  # +3 months: 5 Ordibehesht 1404, a Friday
+    assert court_complaint_deadline(served) == parse_date("1404/02/05")
+    assert court_complaint_deadline(served, CAL) == parse_date("1404/02/06")
