@@ -37,14 +37,16 @@ def deemed_service_at(first_delivered_at: datetime, deemed_days: int) -> datetim
 
     Days are Tehran civil days and the day of delivery is not counted, like every period in this
     law; the period ends at the last instant of its last day (23:59:59.999999 Tehran), in UTC.
-    The other reading, first_delivered_at + deemed_days exactly, ends earlier on the same day;
-    we take the later one because it never deems a citizen served while, by any reading, they
-    still had time to open the notice.
+    The other reading, first_delivered_at + deemed_days exactly, ends earlier on that same day;
+    we take the later of the two because it never deems a citizen served while, by any reading,
+    they still had time to open the notice. (The max() only matters across a daylight-saving
+    change, which Tehran kept until 2022: a day one hour short can end before delivery + N days.)
     """
     if deemed_days < 0:
         raise ValueError(f"deemed_days must be >= 0, got {deemed_days}")
-    last_day = tehran_date(first_delivered_at) + timedelta(days=deemed_days)
-    return end_of_tehran_day(last_day)
+    delivered = as_utc(first_delivered_at)
+    last_day = tehran_date(delivered) + timedelta(days=deemed_days)
+    return max(end_of_tehran_day(last_day), delivered + timedelta(days=deemed_days))
 
 
 def service_of(

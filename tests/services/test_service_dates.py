@@ -54,8 +54,17 @@ def test_deemed_period_ends_at_the_end_of_the_last_tehran_day() -> None:
 )
 def test_deemed_end_is_the_later_reading(delivered: datetime, days: int) -> None:
     end = deemed_service_at(delivered, days)
-    assert end >= delivered + timedelta(days=days)
+    assert end >= delivered + timedelta(days=days)  # even across Tehran's old DST changes
     assert end - (delivered + timedelta(days=days)) < timedelta(days=1)
+
+
+@given(
+    # Tehran has had no daylight saving since 2022, so every day there is 24 hours long.
+    st.datetimes(min_value=datetime(2023, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)),
+    st.integers(min_value=0, max_value=60),
+)
+def test_deemed_end_is_the_last_instant_of_the_tehran_day(delivered: datetime, days: int) -> None:
+    end = deemed_service_at(delivered, days)
     assert tehran_date(end) == tehran_date(delivered) + timedelta(days=days)
     assert tehran_date(end + timedelta(microseconds=1)) == tehran_date(end) + timedelta(days=1)
 
