@@ -1,0 +1,243 @@
+"""The conversation: one incoming event and the chat's state in, the replies out.
+
+Framework-free: the terminal chat, aiogram and python-telegram-bot all call `Conversation.handle`.
+Authentication is a small state machine (national ID -> own contact -> bound); everything else
+reads the citizen's data through the services.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from handlers import render, texts
+from handlers.callbacks import Action, decode, encode, notice_id_of
+from handlers.events import (
+    ButtonTapped,
+    Chat,
+    CommandReceived,
+    ContactShared,
+    Event,
+    Response,
+    TextReceived,
+)
+from nlp.digits import to_ascii_digits
+from nlp.identifiers import clean_national_id
+from services.auth import AuthOutcome, AuthService
+from services.messaging import Button, OutgoingMessage
+from services.notices import NoticeService, OpenRefusal
+from services.state import ChatState, StateStore, Step
+
+log = logging.getLogger(__name__)
+
+# A message that is only digits (and separators) of about the right length reads as a national ID.
+_LOOKS_LIKE_ID = re.compile(r"^[\s\d\-_.\u200c]{8,16}$")
+
+
+class QuestionAnswerer(Protocol):
+    """Answers free text (issue: Persian questions). Absent, a short fallback is used."""
+
+    async def answer(self, chat: Chat, text: str, citizen_id: int | None) -> Response: ...
+
+
+class TapHandler(Protocol):
+    """Handles taps of actions the core does not own (suggested intents, case choices, staff)."""
+
+    async def tap(self, chat: Chat, action: Action, payload: str, citizen_id: int | None) -> Response | None: ...
+
+
+@dataclass(frozen=True)
+class ConversationSettings:
+    appeal_days: int = 10
+    lockout_minutes: int = 60
+
+
+class Conversation:
+    def __init__(self, *, auth: AuthService, notices: NoticeService, state: StateStore,
+                 settings: ConversationSettings, questions: QuestionAnswerer | None = None,
+                 extra_taps: TapHandler | None = None) -> None:
+        self._auth = auth
+        self._notices = notices
+        self._state = state
+        self._settings = settings
+        self._questions = questions
+        self._extra_taps = extra_taps
+
+    async def handle(self, event: Event) -> Response:
+        try:
+            if isinstance(event, CommandReceived):
+                return await self._on_command(event)
+            if isinstance(event, ContactShared):
+                return await self._on_contact(event)
+            if isinstance(event, ButtonTapped):
+                return await self._on_tap(event)
+            return await self._on_text(event)
+        except Exception:
+            log.exception("conversation failed on %s", type(event).__name__)
+            reply = Response([OutgoingMessage(texts.SOMETHING_WENT_WRONG)])
+            if isinstance(event, ButtonTapped):
+                reply.tap_answer = ""
+            return reply
+
+    # Commands -----------------------------------------------------------------------------------
+
+    async def _on_command(self, event: CommandReceived) -> Response:
+        chat = event.chat
+        name = event.name.lower()
+        if name == "start":
+            return await self._start(chat, event.args)
+        if name == "help":
+            return Response([OutgoingMessage(texts.HELP, buttons=render.main_menu())])
+        if name in ("notices", "notice"):
+            return await self._list_notices(chat)
+        if name == "logout":
+            await self._state.clear(chat.platform, chat.chat_id)
+            if await self._auth.logout(chat.platform, chat.chat_id):
+                return Response([OutgoingMessage(texts.LOGGED_OUT, remove_keyboard=True)])
+            return Response([OutgoingMessage(texts.NOT_LOGGED_IN)])
+        if name == "cancel":
+            await self._state.clear(chat.platform, chat.chat_id)
+            return Response([OutgoingMessage(texts.CANCELLED, remove_keyboard=True)])
+        return Response([OutgoingMessage(texts.UNKNOWN_COMMAND)])
+
+    async def _start(self, chat: Chat, args: str) -> Response:
+        citizen_id = await self._notices.citizen_for_chat(chat.platform, chat.chat_id)
+        if citizen_id is not None:
+            return Response([OutgoingMessage(texts.WELCOME_BACK.format(name_part=""), buttons=render.main_menu())])
+        await self._state.save(chat.platform, chat.chat_id, ChatState(Step.AWAITING_NATIONAL_ID))
+        if args.strip() and _LOOKS_LIKE_ID.match(to_ascii_digits(args)):
+            return await self._national_id(chat, args)
+        return Response([OutgoingMessage(texts.WELCOME, remove_keyboard=True)])
+
+    # Authentication -----------------------------------------------------------------------------
+
+    async def _national_id(self, chat: Chat, raw: str) -> Response:
+        check = await self._auth.check_national_id(chat.platform, chat.chat_id, raw)
+        if check.problem is not None:
+            await self._state.save(chat.platform, chat.chat_id, ChatState(Step.AWAITING_NATIONAL_ID))
+            reason = texts.NATIONAL_ID_PROBLEM[check.problem].format(
+                length=render.fa(len(clean_national_id(raw))))
+            return Response([OutgoingMessage(reason)])
+        if check.locked:
+            return Response([self._locked_message()])
+        assert check.nid_hash is not None and check.nid_masked is not None
+        await self._state.save(chat.platform, chat.chat_id,
+                               ChatState(Step.AWAITING_CONTACT, {"nid_hash": check.nid_hash,
+                                                                 "nid_masked": check.nid_masked}))
+        return Response([OutgoingMessage(texts.ASK_CONTACT.format(masked=render.fa(check.nid_masked)),
+                                         request_contact=texts.BUTTON_SHARE_CONTACT)])
+
+    async def _on_contact(self, event: ContactShared) -> Response:
+        chat = event.chat
+        state = await self._state.load(chat.platform, chat.chat_id)
+        if state.step is not Step.AWAITING_CONTACT or "nid_hash" not in state.data:
+            if await self._notices.citizen_for_chat(chat.platform, chat.chat_id) is not None:
+                return Response([OutgoingMessage(texts.BOUND_FALLBACK, buttons=render.main_menu(),
+                                                 remove_keyboard=True)])
+            await self._state.save(chat.platform, chat.chat_id, ChatState(Step.AWAITING_NATIONAL_ID))
+            return Response([OutgoingMessage(texts.CONTACT_UNEXPECTED, remove_keyboard=True)])
+        result = await self._auth.verify_contact(
+            platform=chat.platform, chat_id=chat.chat_id, sender_user_id=chat.user_id,
+            nid_hash=state.data["nid_hash"], phone=event.phone, contact_user_id=event.contact_user_id)
+        if result.outcome is AuthOutcome.BOUND:
+            await self._state.clear(chat.platform, chat.chat_id)
+            name_part = f"، {render.esc(result.full_name)}" if result.full_name else ""
+            body = texts.BOUND.format(name_part=name_part)
+            if result.queued_notices:
+                body += texts.BOUND_WITH_NOTICES.format(count=render.fa(result.queued_notices))
+            return Response([OutgoingMessage(body, remove_keyboard=True),
+                             OutgoingMessage(texts.BOUND_FALLBACK, buttons=render.main_menu())])
+        if result.outcome is AuthOutcome.LOCKED:
+            await self._state.clear(chat.platform, chat.chat_id)
+            return Response([self._locked_message()])
+        if result.outcome is AuthOutcome.NOT_OWN_CONTACT:
+            return Response([OutgoingMessage(texts.CONTACT_NOT_OWN, request_contact=texts.BUTTON_SHARE_CONTACT)])
+        if result.outcome is AuthOutcome.INVALID_PHONE:
+            return Response([OutgoingMessage(texts.CONTACT_INVALID_PHONE, request_contact=texts.BUTTON_SHARE_CONTACT)])
+        # A mismatch: start over from the national ID, without saying whether it exists.
+        await self._state.save(chat.platform, chat.chat_id, ChatState(Step.AWAITING_NATIONAL_ID))
+        return Response([OutgoingMessage(texts.CONTACT_MISMATCH, remove_keyboard=True),
+                         OutgoingMessage(texts.ASK_NATIONAL_ID)])
+
+    def _locked_message(self) -> OutgoingMessage:
+        return OutgoingMessage(texts.LOCKED.format(minutes=render.fa(self._settings.lockout_minutes)),
+                               remove_keyboard=True)
+
+    # Free text ----------------------------------------------------------------------------------
+
+    async def _on_text(self, event: TextReceived) -> Response:
+        chat = event.chat
+        text = event.text.strip()
+        state = await self._state.load(chat.platform, chat.chat_id)
+        looks_like_id = bool(_LOOKS_LIKE_ID.match(to_ascii_digits(text)))
+        if state.step is Step.AWAITING_NATIONAL_ID:
+            return await self._national_id(chat, text)
+        if state.step is Step.AWAITING_CONTACT:
+            if looks_like_id and len(clean_national_id(text)) == 10:
+                return await self._national_id(chat, text)
+            return Response([OutgoingMessage(texts.CONTACT_TYPED_INSTEAD, request_contact=texts.BUTTON_SHARE_CONTACT)])
+        citizen_id = await self._notices.citizen_for_chat(chat.platform, chat.chat_id)
+        if citizen_id is None and looks_like_id:
+            return await self._national_id(chat, text)
+        if self._questions is not None:
+            return await self._questions.answer(chat, text, citizen_id)
+        if citizen_id is None:
+            return Response([OutgoingMessage(texts.UNBOUND_TEXT)])
+        return Response([OutgoingMessage(texts.BOUND_FALLBACK, buttons=render.main_menu())])
+
+    # Taps ---------------------------------------------------------------------------------------
+
+    async def _on_tap(self, event: ButtonTapped) -> Response:
+        chat = event.chat
+        tap = decode(event.data)
+        if tap is None:
+            return Response(tap_answer=texts.UNKNOWN_BUTTON)
+        if tap.action is Action.OPEN_NOTICE:
+            notice_id = notice_id_of(tap)
+            if notice_id is None:
+                return Response(tap_answer=texts.UNKNOWN_BUTTON)
+            reply = await self._open_notice(chat, notice_id)
+            return reply
+        if tap.action is Action.LIST_NOTICES:
+            reply = await self._list_notices(chat)
+        elif tap.action is Action.HELP:
+            reply = Response([OutgoingMessage(texts.HELP, buttons=render.main_menu())])
+        elif tap.action is Action.LOGIN:
+            reply = await self._start(chat, "")
+        else:
+            citizen_id = await self._notices.citizen_for_chat(chat.platform, chat.chat_id)
+            extra = None
+            if self._extra_taps is not None:
+                extra = await self._extra_taps.tap(chat, tap.action, tap.payload, citizen_id)
+            if extra is None:
+                return Response(tap_answer=texts.UNKNOWN_BUTTON)
+            reply = extra
+        if reply.tap_answer is None:
+            reply.tap_answer = ""
+        return reply
+
+    async def _open_notice(self, chat: Chat, notice_id: int) -> Response:
+        opened = await self._notices.open(platform=chat.platform, chat_id=chat.chat_id, user_id=chat.user_id,
+                                          notice_id=notice_id)
+        if opened is OpenRefusal.NOT_BOUND:
+            return Response([OutgoingMessage(texts.NEED_LOGIN, buttons=_login_button())], tap_answer=texts.NEED_LOGIN)
+        if isinstance(opened, OpenRefusal):
+            return Response(tap_answer=texts.NOTICE_NOT_YOURS)
+        messages = render.full_text(opened.view, opened.text)
+        summary = render.service_summary(opened.view, just_recorded=opened.first_view,
+                                         appeal_days=self._settings.appeal_days)
+        if summary:
+            messages.append(OutgoingMessage(summary, buttons=render.main_menu()))
+        return Response(messages, tap_answer=texts.TAP_SERVICE_RECORDED if opened.first_view else "")
+
+    async def _list_notices(self, chat: Chat) -> Response:
+        views = await self._notices.list_for_chat(chat.platform, chat.chat_id)
+        if views is None:
+            return Response([OutgoingMessage(texts.NEED_LOGIN, buttons=_login_button())])
+        return Response([render.notice_list(views)])
+
+
+def _login_button() -> tuple[tuple[Button, ...], ...]:
+    return ((Button(texts.BUTTON_LOGIN, encode(Action.LOGIN)),),)

@@ -1,0 +1,157 @@
+"""Turning use-case results into HTML messages: escaping, Persian digits, Jalali dates, splitting."""
+
+from __future__ import annotations
+
+import html
+from datetime import date, datetime
+
+from handlers import texts
+from handlers.callbacks import Action, encode
+from nlp.digits import to_persian_digits
+from services.calendar import format_rials, jalali_date, jalali_date_long, jalali_datetime, tehran_date
+from services.messaging import TEXT_LIMIT, Button, OutgoingMessage
+from services.notices import NoticeView
+from services.service_dates import ServiceKind
+
+# Leave room for the header and a part marker in every chunk of a long ruling.
+_CHUNK_BUDGET = TEXT_LIMIT - 400
+
+
+def esc(value: object) -> str:
+    """Escape any dynamic value for Telegram HTML, so `<`, `>` and `&` show as written."""
+    return html.escape(str(value), quote=False)
+
+
+def fa(value: object) -> str:
+    """Escaped, with Persian digits."""
+    return esc(to_persian_digits(str(value)))
+
+
+def kind_label(kind: str) -> str:
+    return texts.RULING_KIND.get(kind, texts.RULING_KIND["other"])
+
+
+def commission_label(commission: str) -> str:
+    return texts.COMMISSION.get(commission, commission)
+
+
+def day_long(d: date) -> str:
+    return jalali_date_long(d)
+
+
+def moment(dt: datetime) -> str:
+    return jalali_datetime(dt)
+
+
+def notice_card(view: NoticeView) -> OutgoingMessage:
+    """The pushed message: what the ruling is, without its text; a button opens it."""
+    body = texts.NOTICE_CARD.format(
+        commission=esc(commission_label(view.commission)),
+        case_number=fa(view.case_number),
+        kind=esc(kind_label(view.kind)),
+        issued=jalali_date(view.issued_on),
+    )
+    if view.viewed_at is None:
+        body += texts.NOTICE_CARD_UNOPENED
+        if view.service.deemed_at is not None and view.service.kind is ServiceKind.PENDING:
+            body += texts.NOTICE_CARD_DEEMED_AT.format(deadline=day_long(tehran_date(view.service.deemed_at)))
+        label = texts.BUTTON_OPEN_NOTICE
+    else:
+        body += texts.NOTICE_CARD_OPENED.format(viewed=moment(view.viewed_at))
+        label = texts.BUTTON_OPEN_AGAIN
+    return OutgoingMessage(body, buttons=((Button(label, encode(Action.OPEN_NOTICE, view.notice_id)),),))
+
+
+def split_text(raw: str, budget: int = _CHUNK_BUDGET) -> list[str]:
+    """Split raw text into pieces whose escaped form fits `budget`, at paragraph, line or word ends."""
+    pieces: list[str] = []
+    rest = raw.strip()
+    while rest:
+        if len(esc(rest)) <= budget:
+            pieces.append(rest)
+            break
+        cut = _cut_point(rest, budget)
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return pieces or [""]
+
+
+def _cut_point(text: str, budget: int) -> int:
+    # Find the longest prefix whose escaped form fits (escaping can only lengthen it).
+    low, high = 1, min(len(text), budget)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(esc(text[:middle])) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    for separator in ("\n\n", "\n", ". ", " ", "،"):
+        position = text.rfind(separator, 0, low)
+        if position > low // 2:
+            return position + len(separator)
+    return low
+
+
+def full_text(view: NoticeView, text: str) -> list[OutgoingMessage]:
+    header = texts.FULL_TEXT_HEADER.format(
+        case_number=fa(view.case_number), commission=esc(commission_label(view.commission)),
+        kind=esc(kind_label(view.kind)), issued=jalali_date(view.issued_on),
+    )
+    pieces = split_text(text)
+    messages = []
+    for number, piece in enumerate(pieces, start=1):
+        prefix = header if number == 1 else ""
+        if len(pieces) > 1:
+            prefix += texts.FULL_TEXT_CONTINUED.format(part=fa(number), parts=fa(len(pieces)))
+        messages.append(OutgoingMessage(prefix + esc(piece)))
+    return messages
+
+
+def service_summary(view: NoticeView, *, just_recorded: bool, appeal_days: int) -> str:
+    """Where the citizen stands in law after opening a ruling: service, deadline, what to do."""
+    info = view.service
+    lines: list[str] = []
+    if view.fine_amount_rials:
+        lines.append(texts.FINE_LINE.format(amount=esc(format_rials(view.fine_amount_rials))))
+    if info.service_at is not None:
+        when = moment(info.service_at)
+        if just_recorded and info.kind is ServiceKind.VIEWED:
+            lines.append(texts.SERVICE_RECORDED_NOW.format(when=when))
+        elif info.kind is ServiceKind.VIEWED:
+            lines.append(texts.SERVICE_VIEWED.format(when=when))
+        elif info.kind is ServiceKind.DEEMED:
+            lines.append(texts.SERVICE_DEEMED.format(when=when))
+        else:
+            lines.append(texts.SERVICE_DELIVERY.format(when=when))
+    if info.appeal_deadline is not None:
+        deadline = texts.APPEAL_DEADLINE.format(deadline=day_long(info.appeal_deadline), days=fa(appeal_days))
+        if not info.deadline_certain:
+            deadline += texts.APPEAL_DEADLINE_UNCERTAIN
+        lines.append(deadline)
+        lines.append(texts.APPEAL_HOWTO)
+    if info.court_deadline is not None:
+        lines.append(texts.FINAL_RULING.format(deadline=day_long(info.court_deadline)))
+    return "\n\n".join(lines)
+
+
+def main_menu() -> tuple[tuple[Button, ...], ...]:
+    return ((Button(texts.BUTTON_MY_NOTICES, encode(Action.LIST_NOTICES)),
+             Button(texts.BUTTON_HELP, encode(Action.HELP))),)
+
+
+def notice_list(views: list[NoticeView], limit: int = 20) -> OutgoingMessage:
+    if not views:
+        return OutgoingMessage(texts.NOTICES_EMPTY, buttons=main_menu())
+    shown = views[:limit]
+    body = texts.NOTICES_HEADER
+    buttons = []
+    for index, view in enumerate(shown, start=1):
+        state = texts.NOTICE_STATE_OPENED if view.viewed_at else texts.NOTICE_STATE_UNOPENED
+        body += texts.NOTICES_LINE.format(index=fa(index), case_number=fa(view.case_number),
+                                          kind=esc(kind_label(view.kind)), issued=jalali_date(view.issued_on),
+                                          state=state)
+        label = texts.button_notice(to_persian_digits(view.case_number), kind_label(view.kind))
+        buttons.append((Button(label, encode(Action.OPEN_NOTICE, view.notice_id)),))
+    if len(views) > limit:
+        body += texts.NOTICES_MORE.format(shown=fa(limit))
+    return OutgoingMessage(body, buttons=tuple(buttons))

@@ -1,0 +1,120 @@
+"""Authentication: a national ID, then the citizen's own contact whose phone matches the file.
+
+The outcome never tells whether a national ID exists: an unknown ID and a wrong phone fail alike.
+Failures are limited per chat and per ID within a window; a success binds the chat and queues
+every notice due to the citizen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from nlp.identifiers import NationalIdProblem, national_id_problem, normalize_mobile
+from services.clock import Clock
+from services.privacy import Hasher, masked_national_id
+from storage import audit, citizens, deliveries
+from storage.database import Database
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    max_failures_per_chat: int = 5
+    max_failures_per_id: int = 5
+    window: timedelta = timedelta(minutes=60)
+
+
+class AuthOutcome(StrEnum):
+    BOUND = "bound"
+    NOT_OWN_CONTACT = "not_own_contact"
+    INVALID_PHONE = "invalid_phone"
+    MISMATCH = "mismatch"  # unknown ID or another phone: deliberately the same answer
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class IdCheck:
+    """The result of the first step: a problem with the ID, a lockout, or the hash to carry on with."""
+
+    problem: NationalIdProblem | None = None
+    locked: bool = False
+    nid_hash: str | None = None
+    nid_masked: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    outcome: AuthOutcome
+    citizen_id: int | None = None
+    full_name: str = ""
+    queued_notices: int = 0
+
+
+class AuthService:
+    def __init__(self, db: Database, hasher: Hasher, policy: AuthPolicy, clock: Clock) -> None:
+        self._db = db
+        self._hasher = hasher
+        self._policy = policy
+        self._clock = clock
+
+    async def check_national_id(self, platform: str, chat_id: int, raw: str) -> IdCheck:
+        problem = national_id_problem(raw)
+        if problem is not None:
+            return IdCheck(problem=problem)
+        nid_hash = self._hasher.national_id(raw)
+        if await self._locked(platform, chat_id, nid_hash):
+            return IdCheck(locked=True)
+        return IdCheck(nid_hash=nid_hash, nid_masked=masked_national_id(raw))
+
+    async def verify_contact(self, *, platform: str, chat_id: int, sender_user_id: int, nid_hash: str,
+                             phone: str, contact_user_id: int | None) -> AuthResult:
+        now = self._clock()
+        if await self._locked(platform, chat_id, nid_hash):
+            return AuthResult(AuthOutcome.LOCKED)
+        if contact_user_id is None or contact_user_id != sender_user_id:
+            await self._fail(platform, chat_id, None, "not_own_contact", now)
+            return AuthResult(AuthOutcome.NOT_OWN_CONTACT)
+        if normalize_mobile(phone) is None:
+            await self._fail(platform, chat_id, None, "invalid_phone", now)
+            return AuthResult(AuthOutcome.INVALID_PHONE)
+        mobile_hash = self._hasher.mobile(phone)
+        async with self._db.session() as session:
+            citizen = await citizens.find_citizen_by_nid_hash(session, nid_hash)
+            if citizen is None or citizen.mobile_hash != mobile_hash:
+                reason = "unknown_id" if citizen is None else "phone_mismatch"
+                audit.record_auth_attempt(session, platform=platform, chat_id=chat_id, nid_hash=nid_hash,
+                                          succeeded=False, reason=reason, at=now)
+                return AuthResult(AuthOutcome.MISMATCH)
+            assert citizen.id is not None
+            await citizens.bind_chat(session, citizen.id, platform, chat_id, sender_user_id, now)
+            audit.record_auth_attempt(session, platform=platform, chat_id=chat_id, nid_hash=nid_hash,
+                                      succeeded=True, reason="bound", at=now)
+            audit.record_event(session, actor=f"{platform}:{chat_id}", action="chat_bound",
+                               subject=citizen.nid_masked, at=now)
+            queued = await deliveries.enqueue_due(session, now, citizen_id=citizen.id)
+            return AuthResult(AuthOutcome.BOUND, citizen.id, citizen.full_name, queued)
+
+    async def logout(self, platform: str, chat_id: int) -> bool:
+        now = self._clock()
+        async with self._db.session() as session:
+            binding = await citizens.unbind_chat(session, platform, chat_id, now)
+            if binding is None:
+                return False
+            audit.record_event(session, actor=f"{platform}:{chat_id}", action="chat_unbound",
+                               subject=str(binding.citizen_id), at=now)
+            return True
+
+    async def _locked(self, platform: str, chat_id: int, nid_hash: str | None) -> bool:
+        since = self._clock() - self._policy.window
+        async with self._db.session() as session:
+            if await audit.count_failures_for_chat(session, platform, chat_id, since) >= \
+                    self._policy.max_failures_per_chat:
+                return True
+            return nid_hash is not None and \
+                await audit.count_failures_for_nid(session, nid_hash, since) >= self._policy.max_failures_per_id
+
+    async def _fail(self, platform: str, chat_id: int, nid_hash: str | None, reason: str, now: datetime) -> None:
+        async with self._db.session() as session:
+            audit.record_auth_attempt(session, platform=platform, chat_id=chat_id, nid_hash=nid_hash,
+                                      succeeded=False, reason=reason, at=now)

@@ -1,0 +1,159 @@
+"""Delivering notices to bound chats: claim from the database, send, record the outcome.
+
+This is the engine every eblagh process runs on the embedded default (the shell, `eblagh run`);
+the database row is the truth, so a crash can repeat at most the messages in flight.
+Error kinds come from the messenger port: retry-after pauses the sender, unreachable marks the
+binding, permanent fails the row, transient retries with backoff up to a limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from services.clock import Clock
+from services.messaging import MessageSender, OutgoingMessage, Permanent, RetryAfter, Transient, Unreachable
+from services.notices import NoticeService, NoticeView
+from storage import citizens, deliveries
+from storage.database import Database
+from storage.models import DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+NoticeRenderer = Callable[[NoticeView], OutgoingMessage]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 2.0
+    max_delay: float = 300.0
+    stale_claim: timedelta = timedelta(minutes=5)
+
+    def delay(self, attempts: int, rng: random.Random) -> float:
+        """Exponential backoff with full jitter, so many failed sends do not return in lockstep."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** max(attempts - 1, 0))
+        return rng.uniform(ceiling / 2, ceiling)
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    blocked: int = 0
+    paused_for: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.retried + self.failed + self.blocked
+
+
+class NoticeDelivery:
+    def __init__(self, db: Database, notices: NoticeService, render: NoticeRenderer, clock: Clock,
+                 retry: RetryPolicy | None = None, rng: random.Random | None = None) -> None:
+        self._db = db
+        self._notices = notices
+        self._render = render
+        self._clock = clock
+        self._retry = retry or RetryPolicy()
+        self._rng = rng or random.Random()
+
+    async def enqueue_due(self) -> int:
+        """Queue what became due (new rulings, new bindings) since the last pass."""
+        async with self._db.session() as session:
+            return await deliveries.enqueue_due(session, self._clock())
+
+    async def deliver(self, sender: MessageSender, limit: int = 100) -> DeliveryStats:
+        """One pass: send up to `limit` due deliveries for this sender's platform."""
+        stats = DeliveryStats()
+        now = self._clock()
+        async with self._db.session() as session:
+            await deliveries.release_stale_claims(session, now - self._retry.stale_claim)
+            claimed = await deliveries.claim_queued(session, sender.platform, now, limit)
+        for index, delivery in enumerate(claimed):
+            assert delivery.id is not None
+            view = await self._notices.card(delivery.notice_id)
+            if view is None:
+                await self._finish(delivery.id, DeliveryStatus.FAILED, "notice vanished")
+                stats.failed += 1
+                continue
+            try:
+                sent = await sender.send(delivery.chat_id, self._render(view))
+            except RetryAfter as error:
+                # The whole bot must wait: put this and every later claim back, untouched.
+                stats.paused_for = error.seconds
+                until = self._clock() + timedelta(seconds=error.seconds)
+                for pending in claimed[index:]:
+                    assert pending.id is not None
+                    await self._retry_later(pending.id, str(error), until, count_attempt=False)
+                stats.retried += len(claimed) - index
+                break
+            except Unreachable as error:
+                await self._blocked(delivery.id, sender.platform, delivery.chat_id, str(error))
+                stats.blocked += 1
+            except Permanent as error:
+                log.warning("delivery %s refused: %s", delivery.id, error)
+                await self._finish(delivery.id, DeliveryStatus.FAILED, f"permanent: {error}")
+                stats.failed += 1
+                stats.errors.append(str(error))
+            except Transient as error:
+                attempts = delivery.attempts + 1
+                if attempts >= self._retry.max_attempts:
+                    log.warning("delivery %s gave up after %d attempts: %s", delivery.id, attempts, error)
+                    await self._finish(delivery.id, DeliveryStatus.FAILED, f"transient, gave up: {error}")
+                    stats.failed += 1
+                else:
+                    wait = self._retry.delay(attempts, self._rng)
+                    await self._retry_later(delivery.id, str(error), self._clock() + timedelta(seconds=wait))
+                    stats.retried += 1
+            else:
+                async with self._db.session() as session:
+                    await deliveries.mark_sent(session, delivery.id, delivery.notice_id, sent.message_id,
+                                               self._clock())
+                stats.sent += 1
+        return stats
+
+    async def run_once(self, sender: MessageSender, limit: int = 100) -> DeliveryStats:
+        await self.enqueue_due()
+        return await self.deliver(sender, limit)
+
+    async def run_forever(self, sender: MessageSender, interval: float = 1.0,
+                          stop: asyncio.Event | None = None) -> None:
+        """Poll for due deliveries until `stop` is set; a pass never dies on one error."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            pause = interval
+            try:
+                stats = await self.run_once(sender)
+                pause = max(stats.paused_for, 0.0 if stats.attempted else interval)
+            except Exception:
+                log.exception("delivery pass failed; retrying")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=pause or 0.01)
+            except TimeoutError:
+                pass
+
+    async def _retry_later(self, delivery_id: int, error: str, when: datetime, count_attempt: bool = True) -> None:
+        async with self._db.session() as session:
+            await deliveries.mark_retry(session, delivery_id, error, when, count_attempt)
+
+    async def _finish(self, delivery_id: int, status: DeliveryStatus, error: str) -> None:
+        async with self._db.session() as session:
+            await deliveries.mark_final(session, delivery_id, status, error)
+
+    async def _blocked(self, delivery_id: int, platform: str, chat_id: int, error: str) -> None:
+        async with self._db.session() as session:
+            await deliveries.mark_final(session, delivery_id, DeliveryStatus.BLOCKED, error)
+            await citizens.mark_unreachable(session, platform, chat_id, self._clock())
+
+    async def chat_wrote_again(self, platform: str, chat_id: int) -> None:
+        """A blocked chat that writes again is reachable: resume what was held back."""
+        async with self._db.session() as session:
+            if await citizens.mark_reachable(session, platform, chat_id):
+                await deliveries.requeue_blocked_for_chat(session, platform, chat_id)

@@ -1,0 +1,62 @@
+"""Conversation state per chat, behind a small interface: in memory on one machine, Redis for many.
+
+State holds only what the next message needs (which step, the hash of a pending national ID);
+never a clear national ID or phone number.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class Step(StrEnum):
+    IDLE = "idle"
+    AWAITING_NATIONAL_ID = "awaiting_national_id"
+    AWAITING_CONTACT = "awaiting_contact"
+    AWAITING_BROADCAST_TEXT = "awaiting_broadcast_text"
+
+
+@dataclass
+class ChatState:
+    step: Step = Step.IDLE
+    data: dict[str, str] = field(default_factory=dict)
+
+    def to_mapping(self) -> dict[str, str]:
+        return {"step": self.step.value, **{f"d:{k}": v for k, v in self.data.items()}}
+
+    @classmethod
+    def from_mapping(cls, mapping: dict[str, str]) -> ChatState:
+        step = Step(mapping.get("step", Step.IDLE.value))
+        return cls(step=step, data={k[2:]: v for k, v in mapping.items() if k.startswith("d:")})
+
+
+class StateStore(Protocol):
+    async def load(self, platform: str, chat_id: int) -> ChatState: ...
+
+    async def save(self, platform: str, chat_id: int, state: ChatState) -> None: ...
+
+    async def clear(self, platform: str, chat_id: int) -> None: ...
+
+
+class MemoryStateStore:
+    """One process: a dict with expiry, so an abandoned login does not linger forever."""
+
+    def __init__(self, ttl_seconds: float = 3600.0) -> None:
+        self._ttl = ttl_seconds
+        self._states: dict[tuple[str, int], tuple[float, dict[str, str]]] = {}
+
+    async def load(self, platform: str, chat_id: int) -> ChatState:
+        entry = self._states.get((platform, chat_id))
+        if entry is None or entry[0] < time.monotonic():
+            self._states.pop((platform, chat_id), None)
+            return ChatState()
+        return ChatState.from_mapping(dict(entry[1]))
+
+    async def save(self, platform: str, chat_id: int, state: ChatState) -> None:
+        self._states[(platform, chat_id)] = (time.monotonic() + self._ttl, state.to_mapping())
+
+    async def clear(self, platform: str, chat_id: int) -> None:
+        self._states.pop((platform, chat_id), None)
