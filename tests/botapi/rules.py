@@ -103,12 +103,11 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> ParsedText:
             i += 1
             continue
         begin = i
-        end = source.find(">", i)
-        if end == -1:
-            raise _entity_error(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-        inside = source[i + 1:end]
-        if inside.startswith("/"):
-            name = inside[1:].strip().lower()
+        if source.startswith("</", i):
+            end = source.find(">", i)
+            if end == -1:
+                raise _entity_error(f"Unclosed end tag at byte offset {byte_offset(begin)}")
+            name = source[i + 2:end].strip().lower()
             if not stack:
                 raise _entity_error(f"Unexpected end tag at byte offset {byte_offset(begin)}")
             tag, kind, offset, extras = stack.pop()
@@ -120,12 +119,21 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> ParsedText:
                 entities.append({"type": kind, "offset": offset, "length": out_len - offset, **extras})
             i = end + 1
             continue
-        name_match = re.match(r"[^\s>]*", inside)
-        name = (name_match.group(0) if name_match else "").lower()
-        attributes = _parse_attributes(inside[len(name):])
-        kind, extras = _start_tag(name, attributes, byte_offset(begin))
+        # Like tdlib: the name runs to whitespace or '>', and is checked before the tag's end is sought.
+        name_match = re.compile(r"[^\s>]*").match(source, i + 1)
+        name_end = name_match.end() if name_match else i + 1
+        if name_end >= n:
+            raise _entity_error(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+        name = source[i + 1:name_end].lower()
+        if name not in _SIMPLE_TAGS and name not in ("a", "span", "tg-emoji"):
+            raise _entity_error(f"Unsupported start tag \"{name}\" at byte offset {byte_offset(begin)}")
+        end = source.find(">", name_end)
+        if end == -1:
+            raise _entity_error(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+        kind, extras = _start_tag(name, _parse_attributes(source[name_end:end]), byte_offset(begin))
         stack.append((name, kind, out_len, extras))
         i = end + 1
+        continue
     if stack:
         raise _entity_error(f"Can't find end tag corresponding to start tag \"{stack[-1][0]}\"")
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
