@@ -1,0 +1,133 @@
+"""`eblagh import citizens|cases|rulings|subscribers FILE`: staff files into the database.
+
+Bad rows go to stderr as «خط N: reason», good rows are applied, the summary goes to stdout; the
+exit status is 1 when any row was bad and 2 when the file itself could not be used. An import that
+is interrupted can simply be run again: every batch is its own transaction and imports are
+idempotent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.runtime import open_runtime
+from services import import_messages as msg
+from services.imports import BATCH_SIZE, IMPORTERS, ImportFileError, ImportReport
+
+HELP = {
+    "citizens": "CSV with header national_id,mobile,full_name,district (upsert by national ID)",
+    "cases": "JSONL, one case a line (upsert by case_number; citizens first)",
+    "rulings": "JSONL, one ruling a line (new rulings become notices; cases first)",
+    "subscribers": "CSV with header national_id,platform,chat_id[,user_id]: chats moved from another bot",
+}
+CSV_KINDS = frozenset({"citizens", "subscribers"})
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("import", help="import staff files (citizens, cases, rulings, subscribers)",
+                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    kinds = parser.add_subparsers(dest="kind", required=True)
+    for kind, text in HELP.items():
+        sub = kinds.add_parser(kind, help=text, description=text)
+        sub.add_argument("file", type=Path, help="UTF-8 file (BOM and CRLF are fine)")
+        sub.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per transaction")
+        sub.add_argument("--json", action="store_true", help="print the report as one JSON object")
+        sub.set_defaults(func=run)
+
+
+class FileCheckError(Exception):
+    pass
+
+
+def count_rows(path: Path, header: bool) -> int:
+    """Non-blank rows, checking on the way that the file is UTF-8 (Excel often saves Windows-1256)."""
+    rows = 0
+    try:
+        with path.open("rb") as raw:
+            for number, line in enumerate(raw, start=1):
+                try:
+                    text = line.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise FileCheckError(msg.not_utf8(number)) from None
+                rows += bool(text.strip())
+    except OSError as error:
+        raise FileCheckError(msg.unreadable(str(path), error.strerror or str(error))) from None
+    return max(rows - header, 0)
+
+
+def read_lines(path: Path) -> Iterator[str]:
+    # newline="" hands CRLF and quoted line breaks to the csv module untouched
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        yield from file
+
+
+class ProgressLine:
+    """count/total and rows per second on one redrawn terminal line."""
+
+    def __init__(self, kind: str, stream: TextIO) -> None:
+        self.kind = kind
+        self.stream = stream
+        self.started = time.monotonic()
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        rate = done / max(time.monotonic() - self.started, 1e-6)
+        self.stream.write("\r\x1b[K" + msg.progress_line(self.kind, done, total, rate))
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def report_json(report: ImportReport, seconds: float) -> str:
+    return json.dumps({"kind": report.kind, "inserted": report.inserted, "updated": report.updated,
+                       "unchanged": report.unchanged, "bad": report.bad, "seconds": round(seconds, 3),
+                       "problems": [{"line": p.line, "reason": p.reason} for p in report.problems]},
+                      ensure_ascii=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    kind: str = args.kind
+    path: Path = args.file
+    try:
+        total = count_rows(path, header=kind in CSV_KINDS)
+    except FileCheckError as error:
+        print(error, file=sys.stderr)
+        return 2
+    runtime = open_runtime()
+    progress = ProgressLine(kind, sys.stderr) if sys.stderr.isatty() else None
+
+    async def main() -> ImportReport:
+        try:
+            return await IMPORTERS[kind](runtime.database, runtime.hasher, read_lines(path), total=total,
+                                         progress=progress, batch_size=args.batch_size)
+        finally:
+            await runtime.database.close()
+
+    started = time.monotonic()
+    try:
+        report = asyncio.run(main())
+    except ImportFileError as error:
+        print(msg.problem_line(1, str(error)), file=sys.stderr)
+        return 2
+    finally:
+        if progress is not None:
+            progress.close()
+    seconds = time.monotonic() - started
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    if args.json:
+        print(report_json(report, seconds))
+    else:
+        print(msg.summary(kind, report.inserted, report.updated, report.unchanged, report.bad, seconds))
+    return 1 if report.problems else 0

@@ -1,0 +1,149 @@
+"""The terminal chat (`eblagh shell`): every line is a citizen's message, `:` lines are directives.
+
+Directives: `:contact PHONE [USER_ID]`, `:tap N`, `:user ID`, `:quit`. With standard input not a
+terminal, each line is handled after the previous answer and every pushed notice have been sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from typing import TextIO
+
+from bot.app import App
+from bot.dispatch import dispatch
+from bot.messengers.console import PLATFORM, ConsoleMessenger
+from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, TextReceived
+from nlp.identifiers import normalize_mobile
+
+FIRST_USER = 1001
+SHELL_HELP = (
+    "eblagh shell — هر خط یک پیام شهروند است. دستورها: "
+    ":contact PHONE [USER_ID]  :tap N  :user ID  :quit"
+)
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """`/start args` or `/start@bot args` -> ("start", "args")."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, args = text[1:].partition(" ")
+    name = head.split("@", 1)[0]
+    return (name, args.strip()) if name else None
+
+
+class Shell:
+    def __init__(self, app: App, out: TextIO) -> None:
+        self._app = app
+        self._console = ConsoleMessenger(out)
+        self.user_id = FIRST_USER
+        self._console.current_chat = FIRST_USER
+        self._lock = asyncio.Lock()
+
+    @property
+    def chat(self) -> Chat:
+        # Private chats: the chat id is the user's id, as on Telegram and Bale.
+        return Chat(PLATFORM, self.user_id, self.user_id)
+
+    async def handle_line(self, line: str) -> bool:
+        """Handle one input line; False when the shell should end."""
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            return True
+        if line.startswith(":"):
+            event = self._directive(line.strip())
+            if event is False:
+                return False
+        else:
+            event = self._message(line)
+        if event is not None and event is not True:
+            async with self._lock:
+                response = await dispatch(self._app, event, self._console)
+                if isinstance(event, ButtonTapped) and response.tap_answer:
+                    self._console.note(response.tap_answer)
+        await self.deliver_due()
+        return True
+
+    def _message(self, line: str) -> Event:
+        command = parse_command(line.strip())
+        if command is not None:
+            return CommandReceived(self.chat, command[0], command[1])
+        return TextReceived(self.chat, line)
+
+    def _directive(self, line: str) -> Event | bool | None:
+        name, _, rest = line[1:].partition(" ")
+        args = rest.split()
+        if name == "quit":
+            return False
+        if name == "user" and len(args) == 1 and args[0].lstrip("-").isdigit():
+            self.user_id = int(args[0])
+            self._console.current_chat = self.user_id
+            self._console.note(f"گفتگوی کاربر {self.user_id}")
+            return None
+        if name == "contact" and args:
+            phone, owner = " ".join(args), self.user_id
+            # `:contact PHONE USER_ID`, where the phone itself may be typed with spaces.
+            if len(args) >= 2 and args[-1].isdigit() and normalize_mobile(" ".join(args[:-1])):
+                phone, owner = " ".join(args[:-1]), int(args[-1])
+            return ContactShared(self.chat, phone, owner)
+        if name == "tap" and len(args) == 1 and args[0].isdigit():
+            button = self._console.buttons.get(int(args[0]))
+            if button is None:
+                self._console.note(f"دکمه [{args[0]}] وجود ندارد")
+                return None
+            if button.data is None:
+                self._console.note("برای این دکمه بنویسید: :contact شماره‌همراه")
+                return None
+            return ButtonTapped(self.chat, button.data, button.message_id)
+        self._console.note(f"دستور نامعتبر: {line}   ({SHELL_HELP})")
+        return None
+
+    async def deliver_due(self) -> None:
+        """Send everything due now (pushed notices), until nothing is left that can go now."""
+        async with self._lock:
+            for _ in range(100):
+                stats = await self._app.delivery.run_once(self._console)
+                if stats.sent == 0:
+                    break
+
+    async def background_delivery(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            if not stop.is_set():
+                await self.deliver_due()
+
+
+async def _terminal_lines(prompt: str) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            line = await loop.run_in_executor(None, input, prompt)
+        except EOFError:
+            return
+        yield line
+
+
+async def run_shell(app: App, *, out: TextIO = sys.stdout, source: TextIO = sys.stdin) -> int:
+    shell = Shell(app, out)
+    if not source.isatty():
+        # Scripted: strictly in order, each line after the bot is done with the previous one.
+        await shell.deliver_due()
+        for line in source:
+            if not await shell.handle_line(line):
+                break
+        return 0
+    print(SHELL_HELP, file=out)
+    print("برای شروع /start را بنویسید.", file=out)
+    stop = asyncio.Event()
+    pusher = asyncio.create_task(shell.background_delivery(stop))
+    try:
+        async for line in _terminal_lines("you> "):
+            if not await shell.handle_line(line):
+                break
+    finally:
+        stop.set()
+        await pusher
+    return 0
