@@ -1,0 +1,318 @@
+"""Importing citizens, cases, rulings and subscribers from staff files (DESIGN.md, "Import files").
+
+Each importer reads records, checks each row (services/import_rows.py), and applies the good ones in
+batches, one transaction a batch: per batch one IN query resolves what the rows refer to and one
+bulk statement writes them (storage/bulk.py). Bad rows are collected with their line numbers and
+skipped. Everything is keyed (national_id / case_number / ruling_id / platform+chat_id), so a second
+import of the same file changes nothing. Nothing is sent from here: a new ruling gets its Notice in
+the same transaction, and the delivery engine picks notices up from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sized
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Protocol, TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import import_messages as msg
+from services.import_rows import (
+    CITIZEN_COLUMNS,
+    KEY_FIELDS,
+    SUBSCRIBER_COLUMNS,
+    CaseRow,
+    CitizenRow,
+    ImportFileError,
+    Record,
+    RowError,
+    RowProblem,
+    RulingRow,
+    SubscriberRow,
+    parse_case,
+    parse_citizen,
+    parse_ruling,
+    parse_subscriber,
+    read_csv,
+    read_jsonl,
+)
+from services.privacy import Hasher
+from storage import bulk
+from storage.audit import record_event
+from storage.database import Database
+from storage.types import utcnow
+
+__all__ = ["BATCH_SIZE", "IMPORTERS", "ImportFileError", "ImportReport", "Progress", "RowProblem",
+           "import_cases", "import_citizens", "import_rulings", "import_subscribers"]
+
+# Rows per transaction: large enough to amortise a round trip, small enough that a lock on SQLite
+# is held for a fraction of a second and the running bot keeps answering.
+BATCH_SIZE = 2000
+
+Progress = Callable[[int, int], None]
+"""Called with (rows read so far, rows in the file or 0 when unknown) after every batch."""
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def bad(self) -> int:
+        return len(self.problems)
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated
+
+    def add_problem(self, line: int, reason: str) -> None:
+        self.problems.append(RowProblem(line, reason))
+
+
+class _Row(Protocol):
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def key(self) -> Hashable: ...
+
+
+RowT = TypeVar("RowT", bound=_Row)
+Parser = Callable[[int, Mapping[str, Any], Hasher], RowT]
+Writer = Callable[[AsyncSession, list[RowT], ImportReport, datetime], Awaitable[None]]
+
+
+def _count(lines: Iterable[str], header: bool) -> int:
+    return max(len(lines) - header, 0) if isinstance(lines, Sized) else 0
+
+
+async def _run(db: Database, hasher: Hasher, kind: str, records: Iterator[Record | RowProblem],
+               parse: Parser[RowT], write: Writer[RowT], *, total: int, progress: Progress | None,
+               batch_size: int, now: datetime | None) -> ImportReport:
+    report = ImportReport(kind)
+    when = now or utcnow()
+    first_line_of: dict[Hashable, int] = {}  # key -> line it was first seen on: later ones are duplicates
+    batch: list[RowT] = []
+    read = 0
+
+    async def flush() -> None:
+        async with db.session() as session:
+            await write(session, batch, report, when)
+        batch.clear()
+        if progress is not None:
+            progress(read, total)
+
+    for item in records:
+        read += 1
+        if isinstance(item, RowProblem):
+            report.problems.append(item)
+            continue
+        line, fields = item
+        try:
+            row = parse(line, fields, hasher)
+        except RowError as error:
+            report.add_problem(line, str(error))
+            continue
+        first = first_line_of.setdefault(row.key, line)
+        if first != line:
+            report.add_problem(line, msg.duplicate_in_file(KEY_FIELDS[type(row)], first))
+            continue
+        batch.append(row)
+        if len(batch) >= batch_size:
+            await flush()
+    await flush()
+    report.problems.sort(key=lambda problem: problem.line)
+    if report.changed:
+        async with db.session() as session:
+            record_event(session, actor="import", action=f"import.{kind}", at=when,
+                         detail={"inserted": report.inserted, "updated": report.updated,
+                                 "unchanged": report.unchanged, "bad": report.bad})
+    return report
+
+
+# ---------------------------------------------------------------- writers, one batch each
+
+
+async def _write_citizens(session: AsyncSession, rows: list[CitizenRow], report: ImportReport,
+                          now: datetime) -> None:
+    existing = await bulk.citizens_by_nid_hash(session, [row.nid_hash for row in rows])
+    writes: list[dict[str, Any]] = []
+    for row in rows:
+        old = existing.get(row.nid_hash)
+        values: dict[str, Any] = {
+            "nid_masked": row.nid_masked, "mobile_hash": row.mobile_hash, "mobile_masked": row.mobile_masked,
+            # an empty cell keeps what is on file rather than erasing it
+            "full_name": row.full_name if row.full_name is not None else (old["full_name"] if old else ""),
+            "district": row.district if row.district is not None else (old["district"] if old else None),
+        }
+        if old is None:
+            report.inserted += 1
+        elif all(old[name] == values[name] for name in bulk.CITIZEN_FIELDS):
+            report.unchanged += 1
+            continue
+        else:
+            report.updated += 1
+        writes.append({"nid_hash": row.nid_hash, **values, "created_at": now, "updated_at": now})
+    await bulk.upsert_citizens(session, writes)
+
+
+_CASE_DEFAULTS: dict[str, Any] = {"district": None, "address": "", "violation": "", "hearing_at": None}
+
+
+async def _write_cases(session: AsyncSession, rows: list[CaseRow], report: ImportReport, now: datetime) -> None:
+    owners = await bulk.citizen_ids_by_nid_hash(session, {row.nid_hash for row in rows})
+    existing = await bulk.cases_by_number(session, [row.case_number for row in rows])
+    writes: list[dict[str, Any]] = []
+    for row in rows:
+        citizen_id = owners.get(row.nid_hash)
+        if citizen_id is None:
+            report.add_problem(row.line, msg.UNKNOWN_CITIZEN)
+            continue
+        old = existing.get(row.case_number)
+        if old is not None and old["citizen_id"] != citizen_id:
+            # rulings already served on this case belong to its citizen: never move it silently
+            report.add_problem(row.line, msg.CASE_OWNER_CHANGE)
+            continue
+        base = old if old is not None else _CASE_DEFAULTS
+        values = {"citizen_id": citizen_id, "status": row.status,
+                  **{name: base[name] for name in _CASE_DEFAULTS}, **row.changes}
+        if old is None:
+            report.inserted += 1
+        elif all(old[name] == values[name] for name in bulk.CASE_FIELDS):
+            report.unchanged += 1
+            continue
+        else:
+            report.updated += 1
+        writes.append({"case_number": row.case_number, **values, "created_at": now, "updated_at": now})
+    await bulk.upsert_cases(session, writes)
+
+
+async def _write_rulings(session: AsyncSession, rows: list[RulingRow], report: ImportReport,
+                         now: datetime) -> None:
+    owners = await bulk.citizen_ids_by_nid_hash(session, {row.nid_hash for row in rows})
+    cases = await bulk.case_owners(session, {row.case_number for row in rows})
+    stored = await bulk.ruling_hashes(session, [row.ruling_id for row in rows])
+    inserts: list[dict[str, Any]] = []
+    for row in rows:
+        citizen_id = owners.get(row.nid_hash)
+        if citizen_id is None:
+            report.add_problem(row.line, msg.UNKNOWN_CITIZEN)
+            continue
+        case = cases.get(row.case_number)
+        if case is None:
+            report.add_problem(row.line, msg.UNKNOWN_CASE)
+            continue
+        case_id, case_citizen_id = case
+        if case_citizen_id != citizen_id:
+            report.add_problem(row.line, msg.CASE_OF_OTHER_CITIZEN)
+            continue
+        values = {"case_id": case_id, "citizen_id": citizen_id, "commission": row.commission, "kind": row.kind,
+                  "issued_on": row.issued_on, "fine_amount_rials": row.fine_amount_rials,
+                  "summary": row.summary, "text": row.text}
+        content_hash = bulk.ruling_content_hash(values)
+        old_hash = stored.get(row.ruling_id)
+        if old_hash is None:
+            inserts.append({"ruling_id": row.ruling_id, **values, "content_hash": content_hash,
+                            "created_at": now})
+        elif old_hash == content_hash:
+            report.unchanged += 1
+        else:
+            report.add_problem(row.line, msg.RULING_CHANGED)
+    inserted = await bulk.insert_rulings_with_notices(session, inserts, now)
+    report.inserted += len(inserted)
+    report.unchanged += len(inserts) - len(inserted)  # inserted meanwhile by a concurrent import
+
+
+async def _write_subscribers(session: AsyncSession, rows: list[SubscriberRow], report: ImportReport,
+                             now: datetime) -> None:
+    owners = await bulk.citizen_ids_by_nid_hash(session, {row.nid_hash for row in rows})
+    existing = await bulk.bindings_by_chat(session, [row.key for row in rows])
+    inserts: list[dict[str, Any]] = []
+    user_id_updates: list[tuple[int, int]] = []
+    for row in rows:
+        citizen_id = owners.get(row.nid_hash)
+        if citizen_id is None:
+            report.add_problem(row.line, msg.UNKNOWN_CITIZEN)
+            continue
+        old = existing.get(row.key)
+        if old is None:
+            inserts.append({"citizen_id": citizen_id, "platform": row.platform, "chat_id": row.chat_id,
+                            "user_id": row.user_id, "bound_at": now})
+        elif not old["active"]:
+            # the citizen logged out here after the old bot's list was made: their choice stands
+            report.add_problem(row.line, msg.CHAT_UNBOUND_BY_CITIZEN)
+        elif old["citizen_id"] != citizen_id:
+            report.add_problem(row.line, msg.CHAT_OF_OTHER_CITIZEN)
+        elif row.user_id is not None and row.user_id != old["user_id"]:
+            user_id_updates.append((old["id"], row.user_id))
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    inserted = await bulk.insert_bindings(session, inserts)
+    report.inserted += inserted
+    report.unchanged += len(inserts) - inserted
+    await bulk.set_binding_user_ids(session, user_id_updates)
+
+
+# ---------------------------------------------------------------- public API
+
+
+async def import_citizens(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
+                          progress: Progress | None = None, batch_size: int = BATCH_SIZE,
+                          now: datetime | None = None) -> ImportReport:
+    """CSV `national_id,mobile,full_name,district`: upsert by national ID.
+
+    Raises ImportFileError when the header lacks national_id or mobile (nothing is applied).
+    """
+    records = read_csv(lines, CITIZEN_COLUMNS)
+    return await _run(db, hasher, "citizens", records, parse_citizen, _write_citizens,
+                      total=_count(lines, True) if total is None else total, progress=progress,
+                      batch_size=batch_size, now=now)
+
+
+async def import_cases(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
+                       progress: Progress | None = None, batch_size: int = BATCH_SIZE,
+                       now: datetime | None = None) -> ImportReport:
+    """JSONL cases: upsert by case_number; the citizen must exist. A key left out keeps its value."""
+    return await _run(db, hasher, "cases", read_jsonl(lines), parse_case, _write_cases,
+                      total=_count(lines, False) if total is None else total, progress=progress,
+                      batch_size=batch_size, now=now)
+
+
+async def import_rulings(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
+                         progress: Progress | None = None, batch_size: int = BATCH_SIZE,
+                         now: datetime | None = None) -> ImportReport:
+    """JSONL rulings: insert when absent, with their notices; a stored ruling never changes."""
+    return await _run(db, hasher, "rulings", read_jsonl(lines), parse_ruling, _write_rulings,
+                      total=_count(lines, False) if total is None else total, progress=progress,
+                      batch_size=batch_size, now=now)
+
+
+async def import_subscribers(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
+                             progress: Progress | None = None, batch_size: int = BATCH_SIZE,
+                             now: datetime | None = None) -> ImportReport:
+    """CSV `national_id,platform,chat_id[,user_id]`: bind chats moved from an existing bot."""
+    records = read_csv(lines, SUBSCRIBER_COLUMNS)
+    return await _run(db, hasher, "subscribers", records, parse_subscriber, _write_subscribers,
+                      total=_count(lines, True) if total is None else total, progress=progress,
+                      batch_size=batch_size, now=now)
+
+
+class Importer(Protocol):
+    def __call__(self, db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = ...,
+                 progress: Progress | None = ..., batch_size: int = ...,
+                 now: datetime | None = ...) -> Awaitable[ImportReport]: ...
+
+
+IMPORTERS: Mapping[str, Importer] = MappingProxyType({
+    "citizens": import_citizens,
+    "cases": import_cases,
+    "rulings": import_rulings,
+    "subscribers": import_subscribers,
+})
