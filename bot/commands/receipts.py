@@ -1,0 +1,53 @@
+"""`eblagh receipts export --format jsonl|csv [--output FILE]`: proof of service for every notice."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import sys
+from typing import Any, TextIO
+
+from bot.app import law_policy
+from bot.runtime import Runtime, open_runtime
+from services.clock import system_clock
+from services.receipts import RECEIPT_FIELDS, export_receipts
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("receipts", help="proof of service")
+    actions = parser.add_subparsers(dest="receipts_action", required=True)
+    export = actions.add_parser("export", help="one record per notice and chat")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--output", "-o", help="write to this file instead of standard output")
+    export.set_defaults(func=_export)
+
+
+def _export(args: argparse.Namespace) -> int:
+    runtime = open_runtime()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            count = asyncio.run(_write(runtime, args.format, out))
+    else:
+        count = asyncio.run(_write(runtime, args.format, sys.stdout))
+    print(f"{count} records", file=sys.stderr)
+    return 0
+
+
+async def _write(runtime: Runtime, fmt: str, out: TextIO) -> int:
+    count = 0
+    writer = csv.DictWriter(out, fieldnames=RECEIPT_FIELDS) if fmt == "csv" else None
+    if writer is not None:
+        writer.writeheader()
+    try:
+        async for record in export_receipts(runtime.database, law_policy(runtime), system_clock):
+            row = record.as_dict()
+            if writer is not None:
+                writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            else:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    finally:
+        await runtime.database.close()
+    return count
