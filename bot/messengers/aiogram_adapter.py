@@ -1,0 +1,173 @@
+"""The messenger port on aiogram: OutgoingMessage -> Bot API calls, Update -> the project's events.
+
+aiogram never retries or sleeps by itself (no request middleware is installed), so a 429 reaches
+`send` at once as TelegramRetryAfter and becomes RetryAfter for the delivery engine to honour.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    ClientDecodeError,
+    RestartingTelegram,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+
+from bot.messengers.botapi import (
+    NOT_MODIFIED,
+    REQUEST_TIMEOUT,
+    Keyboard,
+    is_unreachable_400,
+    keyboard_of,
+    mask_token,
+    parse_command,
+)
+from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, TextReceived
+from services.messaging import (
+    OutgoingMessage,
+    Permanent,
+    RetryAfter,
+    SendError,
+    SentMessage,
+    Transient,
+    Unreachable,
+)
+
+log = logging.getLogger(__name__)
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def build_bot(token: str, api_base: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base), timeout=REQUEST_TIMEOUT)
+    return Bot(token, session=session)
+
+
+class AiogramMessenger:
+    """MessageSender on an aiogram Bot; `close()` releases its HTTP session."""
+
+    def __init__(self, bot: Bot, platform: str) -> None:
+        self.bot = bot
+        self._platform = platform
+
+    @property
+    def platform(self) -> str:
+        return self._platform
+
+    async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
+        markup = _markup(message)
+        try:
+            if message.edit_message_id is not None:
+                await self.bot.edit_message_text(
+                    text=message.html, chat_id=chat_id, message_id=message.edit_message_id,
+                    parse_mode="HTML", reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+                    link_preview_options=_NO_PREVIEW)
+                return SentMessage(message.edit_message_id)
+            sent = await self.bot.send_message(
+                chat_id=chat_id, text=message.html, parse_mode="HTML", reply_markup=markup,
+                link_preview_options=_NO_PREVIEW)
+            return SentMessage(sent.message_id)
+        except TelegramBadRequest as error:
+            if message.edit_message_id is not None and NOT_MODIFIED in error.message:
+                return SentMessage(message.edit_message_id)
+            raise _send_error(error) from error
+        except (TelegramAPIError, ClientDecodeError) as error:
+            raise _send_error(error) from error
+
+    async def answer_tap(self, callback_id: str, text: str = "") -> None:
+        """answerCallbackQuery; errors map like `send` (a stale query is Permanent)."""
+        try:
+            await self.bot.answer_callback_query(callback_id, text=text or None)
+        except (TelegramAPIError, ClientDecodeError) as error:
+            raise _send_error(error) from error
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+    def __repr__(self) -> str:
+        return f"AiogramMessenger({self._platform}, {mask_token(self.bot.token)})"
+
+
+def _markup(message: OutgoingMessage) -> Markup:
+    kind = keyboard_of(message)
+    if kind is Keyboard.INLINE:
+        return InlineKeyboardMarkup(inline_keyboard=[
+            [InlineKeyboardButton(text=b.label, callback_data=b.data) for b in row] for row in message.buttons])
+    if kind is Keyboard.REQUEST_CONTACT:
+        return ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text=message.request_contact or "", request_contact=True)]],
+            resize_keyboard=True, one_time_keyboard=True)
+    if kind is Keyboard.REMOVE:
+        return ReplyKeyboardRemove()
+    return None
+
+
+def _send_error(error: TelegramAPIError | ClientDecodeError) -> SendError:
+    if isinstance(error, TelegramRetryAfter):
+        return RetryAfter(float(error.retry_after), error.message)
+    if isinstance(error, TelegramForbiddenError):
+        return Unreachable(error.message)
+    if isinstance(error, TelegramBadRequest):
+        return Unreachable(error.message) if is_unreachable_400(error.message) else Permanent(error.message)
+    if isinstance(error, TelegramServerError | RestartingTelegram | TelegramNetworkError):
+        return Transient(error.message)
+    if isinstance(error, ClientDecodeError):
+        # Not JSON: a proxy in front of the Bot API answered (e.g. nginx's 502 page).
+        return Transient(f"undecodable response: {error.message}")
+    # 401, 404, 409, 413 and the like: configuration or request errors no retry can fix.
+    return Permanent(error.message)
+
+
+# ---- incoming -------------------------------------------------------------------------------------
+
+
+def event_from_update(update: Update, platform: str) -> Event | None:
+    """The project's event for an update, or None for kinds the conversation does not handle."""
+    if update.message is not None:
+        return _event_from_message(update.message, platform)
+    query = update.callback_query
+    if query is not None and query.data is not None and query.message is not None:
+        chat = Chat(platform=platform, chat_id=query.message.chat.id, user_id=query.from_user.id)
+        return ButtonTapped(chat=chat, data=query.data, message_id=query.message.message_id)
+    return None
+
+
+def callback_id(update: Update) -> str | None:
+    """The callback query to answer for this update (every tap must be answered once)."""
+    return update.callback_query.id if update.callback_query is not None else None
+
+
+def _event_from_message(message: Message, platform: str) -> Event | None:
+    if message.from_user is None:
+        return None
+    chat = Chat(platform=platform, chat_id=message.chat.id, user_id=message.from_user.id)
+    if message.contact is not None:
+        return ContactShared(chat=chat, phone=message.contact.phone_number,
+                             contact_user_id=message.contact.user_id, message_id=message.message_id)
+    if message.text is None:
+        return None
+    command = parse_command(message.text)
+    if command is not None:
+        return CommandReceived(chat=chat, name=command[0], args=command[1], message_id=message.message_id)
+    reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
+    return TextReceived(chat=chat, text=message.text, message_id=message.message_id, reply_to_message_id=reply_to)

@@ -1,0 +1,71 @@
+"""What the two Bot API adapters (aiogram, python-telegram-bot) share: the port they offer beyond
+`MessageSender`, command parsing, the update kinds they convert, keyboard choice, token masking.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Protocol
+
+from services.messaging import MessageSender, OutgoingMessage, Permanent
+
+# The update kinds event_from_update converts; Telegram and Bale need not send anything else.
+ALLOWED_UPDATES: tuple[str, ...] = ("message", "callback_query")
+
+# Telegram's command syntax: 1-32 Latin letters, digits or underscores, optionally @botname.
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?", re.DOTALL)
+
+# The request timeout for one call; the delivery engine decides what happens after a timeout.
+REQUEST_TIMEOUT = 20.0
+# Edits that change nothing come back as this 400, which is a success for the sender.
+NOT_MODIFIED = "message is not modified"
+# A 400 that means the chat itself is out of reach (never started the bot, account deleted).
+UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid")
+
+
+class BotApiMessenger(MessageSender, Protocol):
+    """A MessageSender on a Bot API transport; taps are answered through it, and it owns a session."""
+
+    async def answer_tap(self, callback_id: str, text: str = "") -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """`/Name@bot args` -> ("name", "args"); None when the text is not a command."""
+    match = _COMMAND.fullmatch(text.strip())
+    if match is None:
+        return None
+    return match.group(1).lower(), (match.group(3) or "").strip()
+
+
+class Keyboard(Enum):
+    NONE = "none"
+    INLINE = "inline"
+    REQUEST_CONTACT = "request_contact"
+    REMOVE = "remove"
+
+
+def keyboard_of(message: OutgoingMessage) -> Keyboard:
+    """The one reply_markup a message can carry; Permanent for combinations Telegram cannot send."""
+    kinds = [kind for kind, wanted in ((Keyboard.INLINE, bool(message.buttons)),
+                                       (Keyboard.REQUEST_CONTACT, message.request_contact is not None),
+                                       (Keyboard.REMOVE, message.remove_keyboard)) if wanted]
+    if len(kinds) > 1:
+        raise Permanent(f"a message carries one keyboard, not {[k.value for k in kinds]}")
+    kind = kinds[0] if kinds else Keyboard.NONE
+    if message.edit_message_id is not None and kind not in (Keyboard.NONE, Keyboard.INLINE):
+        raise Permanent("an edited message can carry inline buttons only")
+    return kind
+
+
+def is_unreachable_400(description: str) -> bool:
+    lowered = description.lower()
+    return any(marker in lowered for marker in UNREACHABLE_400)
+
+
+def mask_token(token: str) -> str:
+    """`123456:secret` -> `123456:***`: the bot id helps debugging, the secret never reaches a log."""
+    bot_id, _, secret = token.partition(":")
+    return f"{bot_id}:***" if secret else "***"

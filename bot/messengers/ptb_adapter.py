@@ -1,0 +1,173 @@
+"""The messenger port on python-telegram-bot: OutgoingMessage -> Bot API calls, Update -> events.
+
+A plain `telegram.Bot` is used, not `ExtBot`: ExtBot with AIORateLimiter would sleep and retry on
+429 by itself, while the delivery engine owns retries and the shared rate budget.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import logging
+import warnings
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram import error as tg
+from telegram.request import HTTPXRequest
+
+from bot.messengers.botapi import (
+    NOT_MODIFIED,
+    REQUEST_TIMEOUT,
+    Keyboard,
+    is_unreachable_400,
+    keyboard_of,
+    mask_token,
+    parse_command,
+)
+from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, TextReceived
+from services.messaging import (
+    OutgoingMessage,
+    Permanent,
+    RetryAfter,
+    SendError,
+    SentMessage,
+    Transient,
+    Unreachable,
+)
+
+log = logging.getLogger(__name__)
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Room for the delivery engine's concurrency; ptb's pool_timeout would otherwise fail sends early.
+_POOL_SIZE = 128
+
+
+def build_bot(token: str, api_base: str) -> Bot:
+    request = HTTPXRequest(connection_pool_size=_POOL_SIZE, read_timeout=REQUEST_TIMEOUT,
+                           write_timeout=REQUEST_TIMEOUT, connect_timeout=REQUEST_TIMEOUT,
+                           pool_timeout=REQUEST_TIMEOUT)
+    return Bot(token, base_url=f"{api_base.rstrip('/')}/bot", request=request)
+
+
+class PtbMessenger:
+    """MessageSender on a python-telegram-bot Bot; `close()` releases its HTTP clients."""
+
+    def __init__(self, bot: Bot, platform: str) -> None:
+        self.bot = bot
+        self._platform = platform
+
+    @property
+    def platform(self) -> str:
+        return self._platform
+
+    async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
+        markup = _markup(message)
+        try:
+            if message.edit_message_id is not None:
+                await self.bot.edit_message_text(
+                    text=message.html, chat_id=chat_id, message_id=message.edit_message_id, parse_mode="HTML",
+                    reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+                    link_preview_options=_NO_PREVIEW)
+                return SentMessage(message.edit_message_id)
+            sent = await self.bot.send_message(chat_id=chat_id, text=message.html, parse_mode="HTML",
+                                               reply_markup=markup, link_preview_options=_NO_PREVIEW)
+            return SentMessage(sent.message_id)
+        except tg.BadRequest as error:
+            if message.edit_message_id is not None and NOT_MODIFIED in error.message.lower():
+                return SentMessage(message.edit_message_id)
+            raise _send_error(error) from error
+        except tg.TelegramError as error:
+            raise _send_error(error) from error
+
+    async def answer_tap(self, callback_id: str, text: str = "") -> None:
+        """answerCallbackQuery; errors map like `send` (a stale query is Permanent)."""
+        try:
+            await self.bot.answer_callback_query(callback_id, text=text or None)
+        except tg.TelegramError as error:
+            raise _send_error(error) from error
+
+    async def close(self) -> None:
+        await self.bot.shutdown()
+
+    def __repr__(self) -> str:
+        return f"PtbMessenger({self._platform}, {mask_token(self.bot.token)})"
+
+
+def _markup(message: OutgoingMessage) -> Markup:
+    kind = keyboard_of(message)
+    if kind is Keyboard.INLINE:
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in message.buttons])
+    if kind is Keyboard.REQUEST_CONTACT:
+        return ReplyKeyboardMarkup([[KeyboardButton(message.request_contact or "", request_contact=True)]],
+                                   resize_keyboard=True, one_time_keyboard=True)
+    if kind is Keyboard.REMOVE:
+        return ReplyKeyboardRemove()
+    return None
+
+
+def _retry_seconds(error: tg.RetryAfter) -> float:
+    # ptb 22 returns int or timedelta depending on PTB_TIMEDELTA and warns about the int form.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+def _send_error(error: tg.TelegramError) -> SendError:
+    # Order matters: BadRequest and TimedOut are subclasses of NetworkError.
+    if isinstance(error, tg.RetryAfter):
+        return RetryAfter(_retry_seconds(error), error.message)
+    if isinstance(error, tg.Forbidden):
+        return Unreachable(error.message)
+    if isinstance(error, tg.BadRequest):
+        return Unreachable(error.message) if is_unreachable_400(error.message) else Permanent(error.message)
+    if isinstance(error, tg.InvalidToken | tg.Conflict | tg.ChatMigrated | tg.EndPointNotFound):
+        return Permanent(error.message)
+    # NetworkError (5xx, 502 pages, connection trouble), TimedOut, "Invalid server response".
+    return Transient(error.message)
+
+
+# ---- incoming -------------------------------------------------------------------------------------
+
+
+def event_from_update(update: Update, platform: str) -> Event | None:
+    """The project's event for an update, or None for kinds the conversation does not handle."""
+    if update.message is not None:
+        return _event_from_message(update.message, platform)
+    query = update.callback_query
+    if query is not None and query.data is not None and query.message is not None:
+        chat = Chat(platform=platform, chat_id=query.message.chat.id, user_id=query.from_user.id)
+        return ButtonTapped(chat=chat, data=query.data, message_id=query.message.message_id)
+    return None
+
+
+def callback_id(update: Update) -> str | None:
+    """The callback query to answer for this update (every tap must be answered once)."""
+    return update.callback_query.id if update.callback_query is not None else None
+
+
+def _event_from_message(message: Message, platform: str) -> Event | None:
+    if message.from_user is None:
+        return None
+    chat = Chat(platform=platform, chat_id=message.chat.id, user_id=message.from_user.id)
+    if message.contact is not None:
+        return ContactShared(chat=chat, phone=message.contact.phone_number,
+                             contact_user_id=message.contact.user_id, message_id=message.message_id)
+    if message.text is None:
+        return None
+    command = parse_command(message.text)
+    if command is not None:
+        return CommandReceived(chat=chat, name=command[0], args=command[1], message_id=message.message_id)
+    reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
+    return TextReceived(chat=chat, text=message.text, message_id=message.message_id, reply_to_message_id=reply_to)
