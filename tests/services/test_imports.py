@@ -127,7 +127,7 @@ def test_ruling_amounts_dates_and_enums(secret: bytes) -> None:
     assert (row.ruling_id, row.case_number, row.kind) == ("R-1403-0001", "1403051234", "fine")
     assert row.issued_on == date(2025, 1, 20) and row.fine_amount_rials == 1_250_000_000
     assert parse_ruling(1, ruling(fine_amount_rials=1.25e9), hasher).fine_amount_rials == 1_250_000_000
-    problems = {
+    problems: dict[str, list[Any]] = {
         "fine_amount_rials": [-1, "12.5", True, "abc", 2**63],
         "issued_at": ["1403/13/01", "2025-02-30", "yesterday", 20250120, ""],
         "commission": ["second", ""],
