@@ -1,0 +1,216 @@
+"""The citizen journey through the framework-free conversation, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlmodel import func, select
+
+from handlers import texts
+from handlers.callbacks import Action, encode
+from services.messaging import TEXT_LIMIT
+from services.privacy import Hasher
+from storage.database import Database
+from storage.models import AuthAttempt, Delivery, Notice, Receipt
+from tests.factories import create_case, create_citizen, create_ruling
+from tests.journey import Citizen, Clock, RecordingSender, make_app
+
+NID = "0012345679"
+MOBILE = "09121234567"
+
+
+async def _seed(db: Database, secret: bytes, *, text: str = "متن کامل رأی", commission: str = "first") -> int:
+    async with db.session() as session:
+        citizen = await create_citizen(session, Hasher(secret), national_id=NID, mobile=MOBILE,
+                                       full_name="مریم رضایی")
+        case = await create_case(session, citizen, case_number="1403051234")
+        ruling = await create_ruling(session, case, ruling_id="R-1", text=text, commission=commission)
+        notice = (await session.exec(select(Notice).where(Notice.ruling_pk == ruling.id))).one()
+        assert notice.id is not None
+        return notice.id
+
+
+async def _count(db: Database, model: type) -> int:
+    async with db.session() as session:
+        return int((await session.exec(select(func.count()).select_from(model))).one())
+
+
+def _texts(response) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(m.html for m in response.messages)
+
+
+async def _login(person: Citizen) -> None:
+    await person.command("start")
+    await person.says(NID)
+    reply = await person.shares(MOBILE)
+    assert "هویت شما تأیید شد" in _texts(reply)
+
+
+async def test_the_whole_journey(db: Database, secret: bytes) -> None:
+    notice_id = await _seed(db, secret)
+    clock = Clock()
+    app = make_app(db, secret, clock)
+    person = Citizen(app, RecordingSender(), user_id=501)
+
+    reply = await person.command("start")
+    assert "کد ملی" in _texts(reply)
+
+    reply = await person.says("۰۰۱۲۳۴۵۶۷۹")  # Persian digits are fine
+    assert reply.messages[-1].request_contact == texts.BUTTON_SHARE_CONTACT
+    assert "۰۰۱****۶۷۹" in _texts(reply)
+
+    reply = await person.shares(MOBILE)
+    assert "مریم رضایی" in _texts(reply)
+    assert "۱ ابلاغیه" in _texts(reply)
+    assert reply.messages[0].remove_keyboard
+
+    stats = await app.delivery.run_once(person.sender)
+    assert stats.sent == 1
+    card = person.inbox()[-1]
+    assert "۱۴۰۳۰۵۱۲۳۴" in card.html and "جریمه" in card.html and "۱۴۰۳/۱۱/۰۱" in card.html
+    open_data = card.buttons[0][0].data
+    assert open_data == encode(Action.OPEN_NOTICE, notice_id)
+
+    clock.advance(hours=2)
+    reply = await person.taps(open_data)
+    assert reply.tap_answer == texts.TAP_SERVICE_RECORDED
+    assert "متن کامل رأی" in _texts(reply)
+    assert "مهلت اعتراض" in _texts(reply)
+    assert await _count(db, Receipt) == 1
+
+    clock.advance(days=1)
+    reply = await person.taps(open_data)
+    assert reply.tap_answer == ""
+    assert "متن کامل رأی" in _texts(reply)
+    assert await _count(db, Receipt) == 1
+    async with db.session() as session:
+        notice = await session.get(Notice, notice_id)
+        assert notice is not None and notice.viewed_at == clock.now.replace(day=clock.now.day - 1)
+
+    reply = await person.command("notices")
+    assert texts.NOTICE_STATE_OPENED in _texts(reply)
+
+    # Nothing is delivered twice, however often the engine runs.
+    assert (await app.delivery.run_once(person.sender)).sent == 0
+    assert await _count(db, Delivery) == 1
+
+    reply = await person.command("logout")
+    assert _texts(reply) == texts.LOGGED_OUT
+    reply = await person.taps(open_data)
+    assert "وارد شوید" in _texts(reply)
+
+
+async def test_national_id_mistakes_get_their_own_reason(db: Database, secret: bytes) -> None:
+    app = make_app(db, secret, Clock())
+    person = Citizen(app, RecordingSender(), user_id=502)
+    await person.command("start")
+    assert "۵ رقم" in _texts(await person.says("12345"))
+    assert "معتبر نیست" in _texts(await person.says("0012345678"))
+    assert "یکسان" in _texts(await person.says("1111111111"))
+    assert "فقط از رقم" in _texts(await person.says("00123a5679"))
+    # Nothing was asked for yet: no contact button before a valid ID.
+    assert all(m.request_contact is None for m in person.inbox())
+
+
+async def test_someone_elses_contact_is_refused(db: Database, secret: bytes) -> None:
+    await _seed(db, secret)
+    app = make_app(db, secret, Clock())
+    person = Citizen(app, RecordingSender(), user_id=503)
+    await person.command("start")
+    await person.says(NID)
+    reply = await person.shares(MOBILE, owner=999)
+    assert _texts(reply) == texts.CONTACT_NOT_OWN
+    assert reply.messages[0].request_contact
+    assert await app.notices.citizen_for_chat("telegram", 503) is None
+
+
+async def test_unknown_id_and_wrong_phone_read_the_same(db: Database, secret: bytes) -> None:
+    await _seed(db, secret)
+    app = make_app(db, secret, Clock())
+    known = Citizen(app, RecordingSender(), user_id=504)
+    await known.command("start")
+    await known.says(NID)
+    wrong_phone = _texts(await known.shares("09350000000"))
+
+    stranger = Citizen(app, RecordingSender(), user_id=505)
+    await stranger.command("start")
+    await stranger.says("0499370899")  # valid checksum, not on file
+    unknown_id = _texts(await stranger.shares("09350000000"))
+    assert wrong_phone == unknown_id
+    assert texts.CONTACT_MISMATCH in wrong_phone
+
+
+async def test_failures_are_limited_per_chat_and_per_id(db: Database, secret: bytes) -> None:
+    await _seed(db, secret)
+    app = make_app(db, secret, Clock(), AUTH_MAX_FAILURES_PER_CHAT=3, AUTH_MAX_FAILURES_PER_ID=4)
+    person = Citizen(app, RecordingSender(), user_id=506)
+    for _ in range(3):
+        await person.says(NID)
+        await person.shares("09350000000")
+    reply = await person.says(NID)
+    assert "تلاش‌های ناموفق" in _texts(reply)
+    # The right phone does not get through a locked chat either.
+    reply = await person.shares(MOBILE)
+    assert "هویت شما تأیید شد" not in _texts(reply)
+
+    # Another chat may try, but the ID itself locks after its own limit.
+    other = Citizen(app, RecordingSender(), user_id=507)
+    await other.says(NID)
+    await other.shares("09350000001")
+    reply = await other.says(NID)
+    assert "تلاش‌های ناموفق" in _texts(reply)
+    assert await _count(db, AuthAttempt) == 4
+
+
+async def test_a_notice_tap_from_another_citizen_is_refused(db: Database, secret: bytes) -> None:
+    notice_id = await _seed(db, secret)
+    async with db.session() as session:
+        await create_citizen(session, Hasher(secret), national_id="0499370899", mobile="09351112233")
+    app = make_app(db, secret, Clock())
+    intruder = Citizen(app, RecordingSender(), user_id=508)
+    await intruder.says("0499370899")
+    await intruder.shares("09351112233")
+    reply = await intruder.taps(encode(Action.OPEN_NOTICE, notice_id))
+    assert reply.tap_answer == texts.NOTICE_NOT_YOURS
+    assert reply.messages == []
+    assert await _count(db, Receipt) == 0
+    # Forged or stale data is answered too, never ignored.
+    assert (await intruder.taps("o:notanumber")).tap_answer == texts.UNKNOWN_BUTTON
+    assert (await intruder.taps("zz")).tap_answer == texts.UNKNOWN_BUTTON
+
+
+async def test_one_citizen_in_two_chats_gets_each_notice_in_each(db: Database, secret: bytes) -> None:
+    await _seed(db, secret)
+    app = make_app(db, secret, Clock())
+    sender = RecordingSender()
+    phone, laptop = Citizen(app, sender, user_id=509), Citizen(app, sender, user_id=509, chat_id=-509)
+    await _login(phone)
+    await _login(laptop)
+    await app.delivery.run_once(sender)
+    await app.delivery.run_once(sender)
+    assert sum("ابلاغیه رأی" in m.html for m in sender.to(509)) == 1
+    assert sum("ابلاغیه رأی" in m.html for m in sender.to(-509)) == 1
+
+
+async def test_a_long_ruling_is_split_and_shown_as_written(db: Database, secret: bytes) -> None:
+    paragraph = "بند <الف> & بند <ب>: مساحت > ۲۰ مترمربع. " * 60
+    text = "\n\n".join([paragraph] * 5)
+    notice_id = await _seed(db, secret, text=text)
+    app = make_app(db, secret, Clock())
+    person = Citizen(app, RecordingSender(), user_id=510)
+    await _login(person)
+    reply = await person.taps(encode(Action.OPEN_NOTICE, notice_id))
+    parts = [m.html for m in reply.messages[:-1]]
+    assert len(parts) > 1
+    assert all(len(p) <= TEXT_LIMIT for p in parts)
+    assert "&lt;الف&gt; &amp; بند" in parts[0]
+    assert "<الف>" not in "".join(parts)
+
+
+async def test_an_appeal_commission_ruling_is_final(db: Database, secret: bytes) -> None:
+    notice_id = await _seed(db, secret, commission="appeal")
+    app = make_app(db, secret, Clock())
+    person = Citizen(app, RecordingSender(), user_id=511)
+    await _login(person)
+    reply = await person.taps(encode(Action.OPEN_NOTICE, notice_id))
+    summary = reply.messages[-1].html
+    assert "قطعی" in summary and "دیوان عدالت اداری" in summary
+    assert "مهلت اعتراض" not in summary

@@ -1,0 +1,139 @@
+"""The embedded delivery engine and the proof-of-service export, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import select
+
+from services.messaging import OutgoingMessage, Permanent, RetryAfter, SentMessage, Transient, Unreachable
+from services.privacy import Hasher
+from services.receipts import export_receipts
+from storage.database import Database
+from storage.models import ChatBinding, Delivery
+from tests.factories import create_case, create_citizen, create_ruling
+from tests.journey import Citizen, Clock, RecordingSender, make_app
+
+
+class FailingSender(RecordingSender):
+    """A transport that answers with the given errors first, then accepts."""
+
+    def __init__(self, errors: list[Exception]) -> None:
+        super().__init__()
+        self.errors = errors
+
+    async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
+        if self.errors:
+            raise self.errors.pop(0)
+        return await super().send(chat_id, message)
+
+
+async def _bound_citizen_with_ruling(db: Database, secret: bytes, app, *, commission: str = "first",  # type: ignore[no-untyped-def]
+                                     chat_id: int = 700) -> None:
+    async with db.session() as session:
+        citizen = await create_citizen(session, Hasher(secret), national_id="0012345679", mobile="09121234567")
+        case = await create_case(session, citizen, case_number="1403051234")
+        await create_ruling(session, case, ruling_id="R-1", commission=commission)
+    person = Citizen(app, RecordingSender(), user_id=chat_id)
+    await person.says("0012345679")
+    await person.shares("09121234567")
+
+
+async def _deliveries(db: Database) -> list[Delivery]:
+    async with db.session() as session:
+        return list((await session.exec(select(Delivery))).all())
+
+
+async def test_transient_errors_retry_with_backoff_then_deliver(db: Database, secret: bytes) -> None:
+    clock = Clock()
+    app = make_app(db, secret, clock)
+    await _bound_citizen_with_ruling(db, secret, app)
+    sender = FailingSender([Transient("502 Bad Gateway")])
+    stats = await app.delivery.run_once(sender)
+    assert stats.retried == 1 and stats.sent == 0
+    (delivery,) = await _deliveries(db)
+    assert delivery.status == "queued" and delivery.attempts == 1 and delivery.next_attempt_at is not None
+    # Not before its time...
+    assert (await app.delivery.run_once(sender)).sent == 0
+    clock.advance(minutes=10)
+    assert (await app.delivery.run_once(sender)).sent == 1
+    (delivery,) = await _deliveries(db)
+    assert delivery.status == "sent" and delivery.attempts == 2
+
+
+async def test_retry_after_pauses_without_spending_an_attempt(db: Database, secret: bytes) -> None:
+    clock = Clock()
+    app = make_app(db, secret, clock)
+    await _bound_citizen_with_ruling(db, secret, app)
+    stats = await app.delivery.run_once(FailingSender([RetryAfter(7)]))
+    assert stats.paused_for == 7
+    (delivery,) = await _deliveries(db)
+    assert delivery.attempts == 0 and delivery.status == "queued"
+
+
+async def test_a_blocked_chat_is_marked_and_resumes_when_the_citizen_writes(db: Database, secret: bytes) -> None:
+    clock = Clock()
+    app = make_app(db, secret, clock)
+    await _bound_citizen_with_ruling(db, secret, app)
+    assert (await app.delivery.run_once(FailingSender([Unreachable("403 blocked")]))).blocked == 1
+    async with db.session() as session:
+        binding = (await session.exec(select(ChatBinding))).one()
+        assert binding.unreachable_at is not None
+    # Skipped while unreachable...
+    assert (await app.delivery.run_once(RecordingSender())).attempted == 0
+    # ...and sent once the citizen writes again.
+    person = Citizen(app, RecordingSender(), user_id=700)
+    await person.command("help")
+    assert (await app.delivery.run_once(person.sender)).sent == 1
+
+
+async def test_permanent_errors_fail_visibly(db: Database, secret: bytes) -> None:
+    app = make_app(db, secret, Clock())
+    await _bound_citizen_with_ruling(db, secret, app)
+    assert (await app.delivery.run_once(FailingSender([Permanent("400 can't parse entities")]))).failed == 1
+    (delivery,) = await _deliveries(db)
+    assert delivery.status == "failed" and "parse entities" in (delivery.last_error or "")
+
+
+async def test_transient_errors_give_up_after_the_limit(db: Database, secret: bytes) -> None:
+    clock = Clock()
+    app = make_app(db, secret, clock)
+    await _bound_citizen_with_ruling(db, secret, app)
+    sender = FailingSender([Transient("timeout")] * 10)
+    for _ in range(10):
+        await app.delivery.run_once(sender)
+        clock.advance(hours=1)
+    (delivery,) = await _deliveries(db)
+    assert delivery.status == "failed" and delivery.attempts == 6
+
+
+async def test_export_shows_deemed_service_and_the_appeal_deadline(db: Database, secret: bytes) -> None:
+    clock = Clock()  # 2025-01-25 08:00 UTC = 1403/11/06, a Saturday in Tehran
+    app = make_app(db, secret, clock)
+    await _bound_citizen_with_ruling(db, secret, app)
+    await app.delivery.run_once(RecordingSender())
+
+    (record,) = [r async for r in export_receipts(db, app.law, clock)]
+    assert record.service_kind == "pending" and record.appeal_deadline is None
+    assert record.delivered_at == clock.now and record.national_id_masked == "001****679"
+
+    clock.advance(days=11)
+    (record,) = [r async for r in export_receipts(db, app.law, clock)]
+    assert record.service_kind == "deemed"
+    # Deemed at the end of 1403/11/16 (2025-02-04); ten days later is 2025-02-14, a Friday,
+    # so the deadline moves to Saturday 2025-02-15.
+    assert record.service_at is not None and record.service_at.date() == date(2025, 2, 4)
+    assert record.appeal_deadline == date(2025, 2, 15)
+    assert record.appeal_deadline_jalali == "1403/11/27"
+
+
+async def test_export_for_a_viewed_notice_under_the_delivery_rule(db: Database, secret: bytes) -> None:
+    clock = Clock()
+    app = make_app(db, secret, clock, SERVICE_RULE="delivery")
+    await _bound_citizen_with_ruling(db, secret, app)
+    await app.delivery.run_once(RecordingSender())
+    delivered = clock.now
+    clock.advance(days=3)
+    (record,) = [r async for r in export_receipts(db, app.law, clock)]
+    assert record.service_kind == "delivery" and record.service_at == delivered
+    assert record.appeal_deadline == date(2025, 2, 4)  # 1403/11/06 + 10 = 1403/11/16, a Tuesday
