@@ -50,7 +50,7 @@ def missing(field: str) -> str:
 
 
 def bad_mobile(field: str) -> str:
-    return f"شمارهٔ همراه ({field}) شمارهٔ همراه ایرانی نیست (نمونه: 09121234567)"
+    return f"شمارهٔ همراه ({field}) شمارهٔ همراه ایرانی نیست (به شکل 09xxxxxxxxx یا +989xxxxxxxxx)"
 
 
 def bad_choice(field: str, value: object, allowed: Iterable[str]) -> str:
