@@ -11,8 +11,9 @@ citizens through its control side and inspect what the bot sent:
         assert reply.text == "..."
         api.assert_nothing_refused()
 
-Run standalone for benchmarks in other processes: `python -m tests.botapi.server [--port N]` prints
-one JSON line `{"base_url": ..., "token": ...}`; drive it through `/control/...` (see control.py).
+Run standalone for benchmarks in other processes: `python -m tests.botapi [--port N]
+[--global-rate R] [--chat-rate R] [--retry-after S] [--fault-ratio F]` prints one JSON line
+`{"base_url": ..., "token": ...}`; drive it through `/control/...` (see control.py).
 """
 
 from __future__ import annotations
@@ -777,18 +778,3 @@ def _source(params: dict[str, Any], parsed: ParsedText) -> str | None:
 def _scope_key(params: dict[str, Any]) -> str:
     scope = json_field(params.get("scope"), "scope") if params.get("scope") not in (None, "") else {"type": "default"}
     return json.dumps({"scope": scope, "language_code": params.get("language_code") or ""}, sort_keys=True)
-
-
-async def _serve(port: int) -> None:
-    async with FakeBotAPI(port=port) as api:
-        print(json.dumps({"base_url": api.base_url, "token": api.token}), flush=True)
-        await asyncio.Event().wait()
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="fake Bot API on 127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(parser.parse_args().port))

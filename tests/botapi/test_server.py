@@ -390,3 +390,32 @@ async def test_the_guard_stops_real_network(no_real_network: list[str]) -> None:
             await http.get("https://api.telegram.org/")
     assert no_real_network == ["resolve 'api.telegram.org'"]
     no_real_network.clear()
+
+
+async def test_standalone_process_for_benchmarks() -> None:
+    import json
+    import sys
+    from pathlib import Path
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.botapi", "--chat-rate", "1", "--retry-after", "2",
+        cwd=Path(__file__).resolve().parents[2], stdout=asyncio.subprocess.PIPE)
+    try:
+        assert process.stdout
+        started = json.loads(await asyncio.wait_for(process.stdout.readline(), 30))
+        bot = Bot(started["token"], session=AiohttpSession(api=TelegramAPIServer.from_base(started["base_url"])))
+        try:
+            async with ControlClient(started["base_url"]) as control:
+                await control.send_text(CITIZEN, "سلام")
+                [update] = await bot.get_updates()
+                assert update.message and update.message.text == "سلام"
+                await bot.send_message(CITIZEN, "1")
+                with pytest.raises(TelegramRetryAfter):
+                    await bot.send_message(CITIZEN, "2")
+                assert [m["text"] for m in await control.messages(CITIZEN)] == ["1"]
+                assert [r["status"] for r in await control.refused()] == [429]
+        finally:
+            await bot.session.close()
+    finally:
+        process.terminate()
+        await process.wait()

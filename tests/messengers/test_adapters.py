@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from bot.messengers import ALLOWED_UPDATES, BotApiMessenger, aiogram_adapter, build_messenger, ptb_adapter
+from bot.messengers import (
+    ALLOWED_UPDATES,
+    BotApiMessenger,
+    MissingBotToken,
+    aiogram_adapter,
+    build_messenger,
+    ptb_adapter,
+)
 from bot.messengers.botapi import mask_token, parse_command
 from bot.settings import Settings
 from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, TextReceived
@@ -243,3 +250,8 @@ def test_tokens_are_masked(botapi: FakeBotAPI, framework: str) -> None:  # noqa:
 
 def test_allowed_updates_are_what_is_converted() -> None:
     assert ALLOWED_UPDATES == ("message", "callback_query")
+
+
+def test_a_bot_api_messenger_needs_a_token() -> None:
+    with pytest.raises(MissingBotToken):
+        build_messenger(Settings(_env_file=None, BOT_TOKEN=""))  # type: ignore[call-arg]
