@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.runtime import Runtime
 from handlers import render
-from handlers.conversation import Conversation, ConversationSettings, QuestionAnswerer, TapHandler
+from handlers.conversation import Conversation, ConversationSettings, Plugin, QuestionAnswerer, TapHandler
 from services.auth import AuthPolicy, AuthService
 from services.clock import Clock, system_clock
 from services.delivery import NoticeDelivery
@@ -36,7 +37,8 @@ def law_policy(runtime: Runtime) -> LawPolicy:
 
 
 def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStore | None = None,
-              questions: QuestionAnswerer | None = None, extra_taps: TapHandler | None = None) -> App:
+              questions: QuestionAnswerer | None = None, extra_taps: TapHandler | None = None,
+              plugins: Sequence[Plugin] = ()) -> App:
     settings = runtime.settings
     db = runtime.database
     law = law_policy(runtime)
@@ -51,5 +53,5 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
         auth=auth, notices=notices, state=state,
         settings=ConversationSettings(appeal_days=settings.appeal_days,
                                       lockout_minutes=settings.auth_lockout_minutes),
-        questions=questions, extra_taps=extra_taps)
+        questions=questions, extra_taps=extra_taps, plugins=plugins)
     return App(runtime, law, auth, notices, delivery, conversation, state)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,6 +49,16 @@ class TapHandler(Protocol):
     async def tap(self, chat: Chat, action: Action, payload: str, citizen_id: int | None) -> Response | None: ...
 
 
+class Plugin(Protocol):
+    """A feature beside the core (staff commands, ...), asked first; None means "not mine"."""
+
+    async def command(self, event: CommandReceived) -> Response | None: ...
+
+    async def text(self, event: TextReceived) -> Response | None: ...
+
+    async def tap(self, chat: Chat, action: Action, payload: str, citizen_id: int | None) -> Response | None: ...
+
+
 @dataclass(frozen=True)
 class ConversationSettings:
     appeal_days: int = 10
@@ -57,13 +68,14 @@ class ConversationSettings:
 class Conversation:
     def __init__(self, *, auth: AuthService, notices: NoticeService, state: StateStore,
                  settings: ConversationSettings, questions: QuestionAnswerer | None = None,
-                 extra_taps: TapHandler | None = None) -> None:
+                 extra_taps: TapHandler | None = None, plugins: Sequence[Plugin] = ()) -> None:
         self._auth = auth
         self._notices = notices
         self._state = state
         self._settings = settings
         self._questions = questions
         self._extra_taps = extra_taps
+        self._plugins = tuple(plugins)
 
     async def handle(self, event: Event) -> Response:
         try:
@@ -84,6 +96,10 @@ class Conversation:
     # Commands -----------------------------------------------------------------------------------
 
     async def _on_command(self, event: CommandReceived) -> Response:
+        for plugin in self._plugins:
+            answer = await plugin.command(event)
+            if answer is not None:
+                return answer
         chat = event.chat
         name = event.name.lower()
         if name == "start":
@@ -168,6 +184,10 @@ class Conversation:
     # Free text ----------------------------------------------------------------------------------
 
     async def _on_text(self, event: TextReceived) -> Response:
+        for plugin in self._plugins:
+            answer = await plugin.text(event)
+            if answer is not None:
+                return answer
         chat = event.chat
         text = event.text.strip()
         state = await self._state.load(chat.platform, chat.chat_id)
@@ -209,7 +229,9 @@ class Conversation:
         else:
             citizen_id = await self._notices.citizen_for_chat(chat.platform, chat.chat_id)
             extra = None
-            if self._extra_taps is not None:
+            for plugin in self._plugins:
+                extra = extra or await plugin.tap(chat, tap.action, tap.payload, citizen_id)
+            if extra is None and self._extra_taps is not None:
                 extra = await self._extra_taps.tap(chat, tap.action, tap.payload, citizen_id)
             if extra is None:
                 return Response(tap_answer=texts.UNKNOWN_BUTTON)
