@@ -25,6 +25,7 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -146,6 +147,8 @@ class FakeBotAPI:
         username: str = "eblagh_test_bot",
         limits: Limits | None = None,
         faults: Faults | None = None,
+        users: Iterable[int] = (),
+        blocked: Iterable[int] = (),
         strict_ampersand: bool = True,
         webhook_retry_delay: float = 0.05,
         host: str = "127.0.0.1",
@@ -180,6 +183,9 @@ class FakeBotAPI:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self._signal = asyncio.Event()
         self._closing = False
+        for user_id in [*users, *blocked]:
+            self.add_user(user_id)
+        self._blocked.update(blocked)
         # bookkeeping
         self.requests: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()

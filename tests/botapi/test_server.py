@@ -419,3 +419,15 @@ async def test_standalone_process_for_benchmarks() -> None:
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_known_and_blocked_chats_can_be_given_up_front() -> None:
+    async with FakeBotAPI(users=[1, 2], blocked=[3]) as api, aiohttp.ClientSession() as http:
+        statuses = []
+        for chat in (1, 2, 3, 4):
+            async with http.post(f"{api.base_url}/bot{api.token}/sendMessage",
+                                 json={"chat_id": chat, "text": "x"}) as response:
+                statuses.append(response.status)
+        assert statuses == [200, 200, 403, 400]
+        assert [(r.chat_id, r.description) for r in api.refused] == [
+            (3, "Forbidden: bot was blocked by the user"), (4, "Bad Request: chat not found")]
