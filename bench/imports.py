@@ -21,9 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from services.imports import ImportReport, import_cases, import_citizens, import_rulings
-from services.privacy import Hasher
-from storage.database import Database, upgrade
+# The project root first: run as `python bench/imports.py`, bench/ itself leads the path, and
+# bench/nlp.py would shadow the nlp package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.imports import ImportReport, import_cases, import_citizens, import_rulings  # noqa: E402
+from services.privacy import Hasher  # noqa: E402
+from storage.database import Database, upgrade  # noqa: E402
 
 STATUSES = ("registered", "awaiting_defense", "hearing_scheduled", "ruling_issued", "under_appeal", "final")
 KINDS = ("fine", "demolition", "restoration", "other")
