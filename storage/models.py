@@ -191,3 +191,23 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=64, index=True)
     subject: str = Field(default="", max_length=128)
     detail: str = Field(default="", sa_type=Text)
+
+
+class Handoff(SQLModel, table=True):
+    """A citizen's question forwarded to the staff chat, and the staff member's reply."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_staff_message", "staff_chat_id", "staff_message_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    citizen_id: int | None = Field(default=None, foreign_key="citizens.id", sa_type=BigInteger)
+    platform: str = Field(max_length=16)
+    chat_id: int = Field(sa_type=BigInteger)
+    user_id: int | None = Field(default=None, sa_type=BigInteger)
+    question: str = Field(sa_type=Text)
+    staff_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    staff_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
+    answered_at: datetime | None = Field(default=None, sa_column=_utc())
+    answered_by: int | None = Field(default=None, sa_type=BigInteger)
+    answer: str | None = Field(default=None, sa_type=Text)
