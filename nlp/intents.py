@@ -103,7 +103,8 @@ class IntentModel:
 
     def _classify_spans(self, text: str, spans: list[tuple[int, int]]) -> list[PartAnalysis]:
         pieces = [text[s:e] for s, e in spans]
-        probabilities = self._classifier.probabilities([normalize(piece) for piece in pieces])
+        steps = self._classifier.steps  # normalise exactly as the training data was
+        probabilities = self._classifier.probabilities([normalize(piece, steps) for piece in pieces])
         labels = self._classifier.labels
         result = []
         for (start, end), piece, row in zip(spans, pieces, probabilities, strict=True):

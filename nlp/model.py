@@ -1,12 +1,13 @@
-"""The intent classifier: TF-IDF over character and word n-grams, logistic regression, temperature.
+"""The intent classifier: TF-IDF over character and word n-grams, a linear SVM, a temperature.
 
 Features are char_wb 2-5 grams (robust to typos, suffixes and joined/split words) plus word
-unigrams and bigrams (word order: «مهلت اعتراض» vs «مهلت پرداخت») of the normalised text. The
-logistic regression's probabilities are over-confident on a small training set, so they are
-calibrated by one temperature fitted on 5-fold out-of-fold scores of the training data.
+unigrams and bigrams (word order: «مهلت اعتراض» vs «مهلت پرداخت») of the normalised text. A
+one-vs-rest linear SVM scores each intent; its margins become probabilities through a softmax whose
+temperature is fitted (minimum log-loss) on 5-fold out-of-fold margins of the training data, so a
+confidence of 0.8 means right about 80 % of the time on phrasings the model has not seen. (Logistic
+regression was as accurate on the evaluation set and fifty times slower to train.)
 
-Training is deterministic (fixed folds, liblinear-free lbfgs, no randomness) and takes a few
-seconds; `load_or_train` caches the result in a pickle keyed by a hash of the training data, the
+Training is deterministic (fixed folds, fixed solver seed) and takes about a second; `load_or_train` caches the result in a pickle keyed by a hash of the training data, the
 colloquial table, the pipeline steps, this code's version and scikit-learn's version. The cache is
 an optimisation only: any problem reading it means training again.
 """
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import pickle
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,8 +34,8 @@ DATA_DIR = Path(__file__).parent / "data"
 TRAIN_FILE = DATA_DIR / "train.tsv"
 EVAL_FILE = DATA_DIR / "eval.tsv"
 # Bump when features, training or the pickled layout change: old cache files are then ignored.
-CODE_VERSION = "intent-model-3"
-_REGULARISATION_C = 20.0
+CODE_VERSION = "intent-model-5"
+_REGULARISATION_C = 1.0
 _FOLDS = 5
 _TEMPERATURES = np.exp(np.linspace(np.log(0.05), np.log(5.0), 120))
 
@@ -54,25 +57,80 @@ def read_tsv(path: Path) -> list[tuple[str, str]]:
 
 @dataclass
 class Classifier:
-    """A trained model: turns normalised texts into calibrated probabilities over `labels`."""
+    """A trained model: turns normalised texts into calibrated probabilities over `labels`.
+
+    Inference is hand-written over the fitted vocabularies (the same n-grams, sublinear TF-IDF and
+    L2 norm as scikit-learn's TfidfVectorizer, checked by a test): scikit-learn's per-call
+    validation costs about a millisecond, this costs tens of microseconds.
+    """
 
     labels: tuple[str, ...]
     steps: tuple[str, ...]
-    vectorizers: list[Any] = field(repr=False)
-    weights: Any = field(repr=False)  # scipy/numpy (n_features, n_labels)
-    bias: Any = field(repr=False)
+    char_index: dict[str, int] = field(repr=False)
+    word_index: dict[str, int] = field(repr=False)
+    idf: np.ndarray = field(repr=False)  # char features first, then word features
+    weights: np.ndarray = field(repr=False)  # (n_features, n_labels)
+    bias: np.ndarray = field(repr=False)
     temperature: float = 1.0
 
-    def features(self, normalized: Sequence[str]) -> Any:
-        from scipy.sparse import hstack
+    def _vector(self, normalized: str) -> tuple[list[int], list[float]]:
+        text = features_text(normalized)
+        indices: list[int] = []
+        values: list[float] = []
+        offset = len(self.char_index)
+        for grams, index, base in ((char_ngrams(text), self.char_index, 0),
+                                   (word_ngrams(text), self.word_index, offset)):
+            counts: dict[int, int] = {}
+            for gram in grams:
+                position = index.get(gram)
+                if position is not None:
+                    counts[base + position] = counts.get(base + position, 0) + 1
+            block = [(1.0 + math.log(count)) * float(self.idf[i]) for i, count in counts.items()]
+            norm = math.sqrt(sum(v * v for v in block)) or 1.0
+            indices.extend(counts)
+            values.extend(v / norm for v in block)
+        return indices, values
 
-        texts = [features_text(text) for text in normalized]
-        return hstack([vectorizer.transform(texts) for vectorizer in self.vectorizers]).tocsr()
+    def logits(self, normalized: Sequence[str]) -> np.ndarray:
+        rows = np.empty((len(normalized), len(self.labels)), dtype=np.float64)
+        for row, text in enumerate(normalized):
+            indices, values = self._vector(text)
+            rows[row] = self.bias
+            if indices:
+                rows[row] += np.asarray(values, dtype=np.float32) @ self.weights[indices]
+        return rows
 
     def probabilities(self, normalized: Sequence[str]) -> np.ndarray:
         """Rows of calibrated probabilities, one row per text, columns in `labels` order."""
-        logits = np.asarray(self.features(normalized) @ self.weights) + self.bias
-        return _softmax(logits / self.temperature)
+        return _softmax(self.logits(normalized) / self.temperature)
+
+
+_WHITESPACE = re.compile(r"\s\s+")
+_WORD_TOKEN = re.compile(r"(?u)[^\s]+")
+CHAR_NGRAMS = (2, 5)
+WORD_NGRAMS = (1, 2)
+
+
+def char_ngrams(text: str) -> list[str]:
+    """Character 2-5 grams inside word boundaries (scikit-learn's char_wb analyzer)."""
+    grams: list[str] = []
+    low, high = CHAR_NGRAMS
+    for word in _WHITESPACE.sub(" ", text.lower()).split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            if len(padded) <= n:
+                grams.append(padded)  # a word this short counts once, as in scikit-learn
+                break
+            grams.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
+    return grams
+
+
+def word_ngrams(text: str) -> list[str]:
+    """Word unigrams and bigrams (scikit-learn's word analyzer with our token pattern)."""
+    tokens = _WORD_TOKEN.findall(text.lower())
+    grams = list(tokens)
+    grams.extend(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
+    return grams
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -86,26 +144,36 @@ def _vectorizers() -> list[Any]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return [
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1, dtype=np.float32),
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1,
-                        token_pattern=r"(?u)[^\s]+", dtype=np.float32),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, dtype=np.float32),
+        TfidfVectorizer(analyzer="word", ngram_range=WORD_NGRAMS, sublinear_tf=True,
+                        token_pattern=_WORD_TOKEN.pattern, dtype=np.float32),
     ]
 
 
-def _fit_linear(texts: Sequence[str], labels: Sequence[str], label_order: tuple[str, ...]) -> tuple[list[Any], Any, Any]:
+def _fit(texts: Sequence[str], labels: Sequence[str], label_order: tuple[str, ...],
+         steps: Sequence[str]) -> Classifier:
     from scipy.sparse import hstack
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
 
     vectorizers = _vectorizers()
     feature_texts = [features_text(text) for text in texts]
     matrix = hstack([v.fit_transform(feature_texts) for v in vectorizers]).tocsr()
-    model = LogisticRegression(C=_REGULARISATION_C, max_iter=3000)
+    model = LinearSVC(C=_REGULARISATION_C, random_state=0, max_iter=5000)
     model.fit(matrix, list(labels))
     # Reorder the columns to `label_order` so callers never depend on sklearn's sorting.
     order = [list(model.classes_).index(label) for label in label_order]
     weights = np.ascontiguousarray(model.coef_[order].T.astype(np.float32))
     bias = model.intercept_[order].astype(np.float32)
-    return vectorizers, weights, bias
+    char, word = vectorizers
+    return Classifier(
+        labels=label_order,
+        steps=tuple(steps),
+        char_index={gram: int(i) for gram, i in char.vocabulary_.items()},
+        word_index={gram: int(i) for gram, i in word.vocabulary_.items()},
+        idf=np.concatenate([char.idf_, word.idf_]).astype(np.float32),
+        weights=weights,
+        bias=bias,
+    )
 
 
 def _fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
@@ -136,15 +204,11 @@ def train(examples: Sequence[tuple[str, str]], steps: Sequence[str] = STEPS) -> 
     for fold in range(_FOLDS):
         train_idx = np.flatnonzero(fold_of != fold)
         test_idx = np.flatnonzero(fold_of == fold)
-        vectorizers, weights, bias = _fit_linear(
-            [normalized[i] for i in train_idx], [labels[i] for i in train_idx], label_order
-        )
-        partial = Classifier(label_order, tuple(steps), vectorizers, weights, bias)
-        oof[test_idx] = np.asarray(partial.features([normalized[i] for i in test_idx]) @ weights) + bias
-    temperature = _fit_temperature(oof, gold)
-
-    vectorizers, weights, bias = _fit_linear(normalized, labels, label_order)
-    return Classifier(label_order, tuple(steps), vectorizers, weights, bias, temperature)
+        partial = _fit([normalized[i] for i in train_idx], [labels[i] for i in train_idx], label_order, steps)
+        oof[test_idx] = partial.logits([normalized[i] for i in test_idx])
+    classifier = _fit(normalized, labels, label_order, steps)
+    classifier.temperature = _fit_temperature(oof, gold)
+    return classifier
 
 
 def cache_key(steps: Sequence[str] = STEPS, train_file: Path = TRAIN_FILE) -> str:
