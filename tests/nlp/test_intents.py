@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nlp import INTENTS, IntentModel
+from nlp.evaluation import evaluate
+from nlp.intents import OUT_OF_SCOPE
+from nlp.model import EVAL_FILE, TRAIN_FILE, read_tsv
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("جریمه من چقدره؟", "fine_amount"),
+        ("مهلت اعتراضم کی تموم میشه", "appeal_deadline"),
+        ("پروندم به کجا رسید", "case_status"),
+        ("میخوام با کارشناس صحبت کنم", "human"),
+        ("قیمت دلار چنده", "out_of_scope"),
+        # the same questions as citizens also type them
+        ("جريمه من چقدره", "fine_amount"),
+        ("مهلت اعتراض‌ام کی تمام می‌شود؟", "appeal_deadline"),
+        ("پرونده م به کجا رسیده", "case_status"),
+    ],
+)
+def test_issue_examples(model: IntentModel, text: str, intent: str) -> None:
+    analysis = model.analyze(text)
+    assert analysis.intent == intent
+    assert 0.5 < analysis.confidence <= 1.0
+
+
+def test_two_questions_make_two_parts(model: IntentModel) -> None:
+    text = "جریمه من چقدره و مهلت اعتراضم کی تموم میشه؟"
+    analysis = model.analyze(text)
+    assert [p.intent for p in analysis.parts] == ["fine_amount", "appeal_deadline"]
+    assert [text[p.start:p.end] for p in analysis.parts] == [p.text for p in analysis.parts]
+    assert analysis.intent == "fine_amount"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["سلام. جلسه رسیدگی کی هست؟ همچنین رای من چی شد", "جلسه رسیدگی کی هست\nرای من چی شد"],
+)
+def test_sentence_marks_split(model: IntentModel, text: str) -> None:
+    intents = [p.intent for p in model.analyze(text).parts]
+    assert intents[-2:] == ["hearing_date", "ruling"]
+
+
+def test_and_inside_one_question_does_not_split(model: IntentModel) -> None:
+    analysis = model.analyze("آدرس و شماره تلفن شهرداری منطقه")
+    assert len(analysis.parts) == 1 and analysis.intent == "contact"
+
+
+def test_greeting_before_a_question_yields_the_question(model: IntentModel) -> None:
+    analysis = model.analyze("سلام. وضعیت پروندم چیه؟")
+    assert [p.intent for p in analysis.parts] == ["greeting", "case_status"]
+    assert analysis.intent == "case_status"
+
+
+def test_top_lists_closest_intents(model: IntentModel) -> None:
+    part = model.analyze("مهلت اعتراض").parts[0]
+    assert len(part.top) == 3
+    assert part.top[0][0] == part.intent
+    assert all(label in INTENTS for label, _ in part.top)
+    scores = [score for _, score in part.top]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_low_confidence_falls_back_to_out_of_scope(model: IntentModel) -> None:
+    strict = IntentModel(model.classifier, threshold=1.01)
+    part = strict.analyze("جریمه من چقدره").parts[0]
+    assert part.intent == OUT_OF_SCOPE
+    assert part.top[0][0] == "fine_amount"  # the buttons can still offer it
+
+
+def test_labels_are_exactly_the_fifteen(model: IntentModel) -> None:
+    assert set(model.classifier.labels) == set(INTENTS) and len(INTENTS) == 15
+
+
+def test_training_data_covers_every_intent_richly() -> None:
+    train = read_tsv(TRAIN_FILE)
+    evaluation = read_tsv(EVAL_FILE)
+    for intent in INTENTS:
+        assert sum(i == intent for i, _ in train) >= 40
+        assert sum(i == intent for i, _ in evaluation) >= 15
+    assert not {t for _, t in train} & {t for _, t in evaluation}
+
+
+def test_eval_set_accuracy(model: IntentModel) -> None:
+    report = evaluate(model, read_tsv(EVAL_FILE))
+    assert report.accuracy >= 0.95, report.errors
+    assert report.out_of_scope_recall >= 0.85
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_analyze_never_raises(model: IntentModel, text: str) -> None:
+    analysis = model.analyze(text)
+    assert analysis.intent in INTENTS
+    assert 0.0 <= analysis.confidence <= 1.0
+    assert analysis.parts
+    for part in analysis.parts:
+        assert 0 <= part.start <= part.end <= len(text)
+        assert 0.0 <= part.confidence <= 1.0
