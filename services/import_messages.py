@@ -6,6 +6,7 @@ holds a whole national ID or mobile number.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from nlp.digits import to_persian_digits
@@ -29,6 +30,25 @@ def mask_raw(text: str) -> str:
     """What a reason may show of an unusable identifier: its ends, never the whole."""
     text = text.strip()
     return text[:3] + "****" + text[-3:] if len(text) >= 7 else "****"
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_DIGIT_RUN = re.compile(r"\+?[0-9۰-۹٠-٩][0-9۰-۹٠-٩ \-]{5,}[0-9۰-۹٠-٩]")
+
+
+def scrub(reason: str) -> str:
+    """Mask anything in a reason that could be a national ID or a phone number.
+
+    A value echoed back (an unknown status, an unreadable date) may be one when a column slipped.
+    """
+
+    def mask(match: re.Match[str]) -> str:
+        text = match.group()
+        if _ISO_DATE.fullmatch(text) or sum(c.isdigit() for c in text) < 7:
+            return text
+        return mask_raw(text)
+
+    return _DIGIT_RUN.sub(mask, reason)
 
 
 NATIONAL_ID_PROBLEMS = {

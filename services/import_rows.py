@@ -51,6 +51,9 @@ class RowProblem:
     line: int
     reason: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", msg.scrub(self.reason))
+
     def __str__(self) -> str:
         return msg.problem_line(self.line, self.reason)
 

@@ -165,6 +165,17 @@ def test_subscriber_rows(secret: bytes) -> None:
             parse_subscriber(2, {"national_id": NID_A, "platform": "telegram", "chat_id": "1", **fields}, hasher)
 
 
+def test_echoed_values_never_show_a_whole_id_or_phone(secret: bytes) -> None:
+    """A slipped column can put an ID where a status or a platform belongs."""
+    hasher = Hasher(secret)
+    with pytest.raises(RowError) as caught:
+        parse_subscriber(2, {"national_id": NID_A, "platform": "۰۰۱۲۳۴۵۶۷۹", "chat_id": "1"}, hasher)
+    problem = RowProblem(2, str(caught.value))
+    assert "۰۰۱۲۳۴۵۶۷۹" not in problem.reason and "۰۰۱****۶۷۹" in problem.reason
+    assert RowProblem(2, "x 0912-123-4567").reason == "x 091****567"
+    assert "2025-01-20" in RowProblem(2, msg.bad_date("issued_at", "2025-01-20")).reason
+
+
 def test_readers_tolerate_bom_crlf_and_blank_lines() -> None:
     lines = ["\ufeffNational_ID , mobile\r\n", "1,2\r\n", "\r\n", "3\r\n", '"4","5"\r\n']
     assert list(read_csv(lines, (("national_id", "mobile"), ()))) == [
