@@ -26,7 +26,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,9 +33,21 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from tests.botapi import control
 from tests.botapi.limits import FaultInjector, Faults, FloodControl, Limits
+from tests.botapi.params import (
+    as_bool,
+    as_int,
+    chat_of,
+    error_response,
+    kind_of,
+    preview_disabled,
+    read_params,
+    reply_target,
+    scope_key,
+    source_html,
+)
+from tests.botapi.records import CallbackQuery, ChatMessage, Edit, Refused
 from tests.botapi.rules import (
     ApiError,
-    ParsedText,
     bad_request,
     inline_callback_data,
     json_field,
@@ -58,83 +69,6 @@ DEFAULT_UPDATE_TYPES = frozenset({
 })
 SEND_METHODS = frozenset({"sendmessage", "editmessagetext"})
 _SELF = object()  # share_contact's default: the citizen's own contact
-
-
-@dataclass
-class Edit:
-    """An earlier version of a message, kept when the bot edits it."""
-
-    text: str
-    html: str | None
-    reply_markup: dict[str, Any] | None
-    at: float
-
-
-@dataclass
-class ChatMessage:
-    """A message in a chat, as the citizen sees it (`text`) and as the bot sent it (`html`)."""
-
-    message_id: int
-    chat_id: int
-    from_bot: bool
-    date: int
-    text: str | None = None
-    html: str | None = None
-    parse_mode: str | None = None
-    entities: list[dict[str, Any]] = field(default_factory=list)
-    reply_markup: dict[str, Any] | None = None
-    reply_to_message_id: int | None = None
-    link_preview_disabled: bool | None = None
-    contact: dict[str, Any] | None = None
-    edits: list[Edit] = field(default_factory=list)
-    edit_date: int | None = None
-
-    @property
-    def buttons(self) -> list[list[tuple[str, str]]]:
-        """Inline buttons as (label, callback_data) rows."""
-        if not self.reply_markup or "inline_keyboard" not in self.reply_markup:
-            return []
-        return [[(b["text"], b.get("callback_data", "")) for b in row] for row in self.reply_markup["inline_keyboard"]]
-
-    @property
-    def requests_contact(self) -> bool:
-        rows = (self.reply_markup or {}).get("keyboard", [])
-        return any(isinstance(b, dict) and b.get("request_contact") for row in rows for b in row)
-
-    @property
-    def removes_keyboard(self) -> bool:
-        return bool((self.reply_markup or {}).get("remove_keyboard"))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "message_id": self.message_id, "chat_id": self.chat_id, "from_bot": self.from_bot,
-            "date": self.date, "text": self.text, "html": self.html, "parse_mode": self.parse_mode,
-            "reply_markup": self.reply_markup, "reply_to_message_id": self.reply_to_message_id,
-            "link_preview_disabled": self.link_preview_disabled, "contact": self.contact,
-            "edits": [{"text": e.text, "html": e.html, "reply_markup": e.reply_markup} for e in self.edits],
-        }
-
-
-@dataclass
-class CallbackQuery:
-    id: str
-    chat_id: int
-    message_id: int
-    data: str
-    answered: bool = False
-    answer_text: str | None = None
-    show_alert: bool = False
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A request the server answered with ok=false."""
-
-    method: str
-    status: int
-    description: str
-    chat_id: int | None
-    at: float
 
 
 class FakeBotAPI:
@@ -370,7 +304,7 @@ class FakeBotAPI:
     # ---- HTTP ------------------------------------------------------------------------------
 
     async def _not_found(self, request: web.Request) -> web.Response:
-        return _error_response(ApiError(404, "Not Found"))
+        return error_response(ApiError(404, "Not Found"))
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
@@ -378,7 +312,7 @@ class FakeBotAPI:
         if request.match_info["token"] != self.token:
             error = ApiError(401, "Unauthorized")
             self._refuse(method, error, None)
-            return _error_response(error)
+            return error_response(error)
         if self._faults.faults.ratio and method.lower() == "sendmessage" and self._faults.strikes():
             status = self._faults.faults.status
             self._refuse(method, ApiError(status, "Bad Gateway"), None)
@@ -387,17 +321,17 @@ class FakeBotAPI:
                                     text="<html><head><title>502 Bad Gateway</title></head>"
                                          "<body><center><h1>502 Bad Gateway</h1></center>"
                                          "<hr><center>nginx/1.18.0</center></body></html>")
-            return _error_response(ApiError(status, "Bad Gateway"))
+            return error_response(ApiError(status, "Bad Gateway"))
         try:
-            params = await _read_params(request)
+            params = await read_params(request)
         except ApiError as error:
             self._refuse(method, error, None)
-            return _error_response(error)
+            return error_response(error)
         try:
             result = await self.call(method, params)
         except ApiError as error:
-            self._refuse(method, error, _chat_of(params))
-            return _error_response(error)
+            self._refuse(method, error, chat_of(params))
+            return error_response(error)
         self.statuses[200] += 1
         return web.json_response({"ok": True, "result": result})
 
@@ -430,16 +364,16 @@ class FakeBotAPI:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         parsed = message_text(params.get("text"), params.get("parse_mode"), strict_ampersand=self.strict_ampersand)
         markup = reply_markup(params.get("reply_markup"))
-        reply_to = _reply_to(params)
+        reply_to = reply_target(params)
         if reply_to is not None and self._find(chat_id, reply_to[0]) is None:
             if not reply_to[1]:
                 raise bad_request("message to be replied not found")
             reply_to = None
         message = self._store(ChatMessage(
             message_id=next(self._message_ids[chat_id]), chat_id=chat_id, from_bot=True, date=int(time.time()),
-            text=parsed.text, html=_source(params, parsed), parse_mode=params.get("parse_mode") or None,
+            text=parsed.text, html=source_html(params), parse_mode=params.get("parse_mode") or None,
             entities=parsed.entities, reply_markup=markup, reply_to_message_id=reply_to[0] if reply_to else None,
-            link_preview_disabled=_preview_disabled(params),
+            link_preview_disabled=preview_disabled(params),
         ))
         return self._message_json(message)
 
@@ -450,7 +384,7 @@ class FakeBotAPI:
         self._flood_check(chat_id)
         if chat_id in self._blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
-        message_id = _int(params.get("message_id"), "message_id")
+        message_id = as_int(params.get("message_id"), "message_id")
         message = self._find(chat_id, message_id)
         if message is None:
             raise bad_request("message to edit not found")
@@ -464,7 +398,7 @@ class FakeBotAPI:
             raise bad_request("message is not modified: specified new message content and reply markup are "
                               "exactly the same as a current content and reply markup of the message")
         message.edits.append(Edit(message.text or "", message.html, message.reply_markup, time.monotonic()))
-        message.text, message.html, message.entities = parsed.text, _source(params, parsed), parsed.entities
+        message.text, message.html, message.entities = parsed.text, source_html(params), parsed.entities
         message.parse_mode = params.get("parse_mode") or None
         message.reply_markup = markup
         message.edit_date = int(time.time())
@@ -479,7 +413,7 @@ class FakeBotAPI:
         if text is not None and len(str(text)) > 200:
             raise bad_request("MESSAGE_TOO_LONG")
         query.answered, query.answer_text = True, text
-        query.show_alert = _bool(params.get("show_alert"))
+        query.show_alert = as_bool(params.get("show_alert"))
         self._notify()
         return True
 
@@ -487,8 +421,8 @@ class FakeBotAPI:
         if self.webhook_url:
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
                                 "use deleteWebhook to delete the webhook first")
-        offset = _int(params.get("offset", 0), "offset")
-        limit = min(max(_int(params.get("limit", 100), "limit"), 1), 100)
+        offset = as_int(params.get("offset", 0), "offset")
+        limit = min(max(as_int(params.get("limit", 100), "limit"), 1), 100)
         timeout = max(0.0, float(params.get("timeout", 0) or 0))
         if params.get("allowed_updates") not in (None, ""):
             self._set_allowed(params.get("allowed_updates"))
@@ -528,7 +462,7 @@ class FakeBotAPI:
                 raise bad_request("secret token contains unallowed characters")
         if params.get("allowed_updates") not in (None, ""):
             self._set_allowed(params.get("allowed_updates"))
-        if _bool(params.get("drop_pending_updates")):
+        if as_bool(params.get("drop_pending_updates")):
             self._updates.clear()
         self.webhook_url, self.webhook_secret = url, secret or None
         self._webhook_error = None
@@ -539,7 +473,7 @@ class FakeBotAPI:
 
     async def _api_deletewebhook(self, params: dict[str, Any]) -> Any:
         self.webhook_url, self.webhook_secret = "", None
-        if _bool(params.get("drop_pending_updates")):
+        if as_bool(params.get("drop_pending_updates")):
             self._updates.clear()
         self._notify()
         return True
@@ -564,14 +498,14 @@ class FakeBotAPI:
                 raise bad_request("BOT_COMMAND_INVALID")
             if not (1 <= len(item.get("description", "")) <= 256):
                 raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID" if item.get("description") else "command description is empty")
-        self.commands[_scope_key(params)] = [{"command": c["command"], "description": c["description"]} for c in commands]
+        self.commands[scope_key(params)] = [{"command": c["command"], "description": c["description"]} for c in commands]
         return True
 
     async def _api_getmycommands(self, params: dict[str, Any]) -> Any:
-        return self.commands.get(_scope_key(params), [])
+        return self.commands.get(scope_key(params), [])
 
     async def _api_deletemycommands(self, params: dict[str, Any]) -> Any:
-        self.commands.pop(_scope_key(params), None)
+        self.commands.pop(scope_key(params), None)
         return True
 
     # ---- internals -------------------------------------------------------------------------
@@ -646,7 +580,7 @@ class FakeBotAPI:
         return update
 
     def _deliverable(self) -> list[dict[str, Any]]:
-        return [u for u in self._updates if _kind(u) in self.allowed_updates]
+        return [u for u in self._updates if kind_of(u) in self.allowed_updates]
 
     def _set_allowed(self, value: Any) -> None:
         kinds = json_field(value, "allowed_updates")
@@ -706,81 +640,4 @@ class FakeBotAPI:
                 await self.call(method, payload)
                 self.statuses[200] += 1
             except ApiError as error:
-                self._refuse(method, error, _chat_of(payload))
-
-
-def _kind(update: dict[str, Any]) -> str:
-    return next(k for k in update if k != "update_id")
-
-
-def _error_response(error: ApiError) -> web.Response:
-    body: dict[str, Any] = {"ok": False, "error_code": error.status, "description": error.description}
-    if error.parameters:
-        body["parameters"] = error.parameters
-    return web.json_response(body, status=error.status)
-
-
-async def _read_params(request: web.Request) -> dict[str, Any]:
-    """Query string plus a JSON, urlencoded or multipart body, as Telegram accepts all of them."""
-    params: dict[str, Any] = dict(request.query)
-    if request.method == "POST" and request.can_read_body:
-        if request.content_type == "application/json":
-            try:
-                body = await request.json()
-            except ValueError:
-                raise bad_request("can't parse JSON object") from None
-            if not isinstance(body, dict):
-                raise bad_request("can't parse JSON object")
-            params.update(body)
-        else:
-            form = await request.post()
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
-    return params
-
-
-def _int(value: Any, name: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise bad_request(f"field \"{name}\" must be of type Integer") from None
-
-
-def _bool(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() in ("true", "1"))
-
-
-def _chat_of(params: dict[str, Any]) -> int | None:
-    try:
-        return int(params["chat_id"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _reply_to(params: dict[str, Any]) -> tuple[int, bool] | None:
-    if params.get("reply_parameters") not in (None, ""):
-        reply = json_field(params["reply_parameters"], "reply parameters")
-        if not isinstance(reply, dict) or "message_id" not in reply:
-            raise bad_request("can't parse reply parameters JSON object")
-        return _int(reply["message_id"], "message_id"), bool(reply.get("allow_sending_without_reply"))
-    if params.get("reply_to_message_id") not in (None, ""):
-        return (_int(params["reply_to_message_id"], "reply_to_message_id"),
-                _bool(params.get("allow_sending_without_reply")))
-    return None
-
-
-def _preview_disabled(params: dict[str, Any]) -> bool | None:
-    if params.get("link_preview_options") not in (None, ""):
-        options = json_field(params["link_preview_options"], "link preview options")
-        return bool(options.get("is_disabled")) if isinstance(options, dict) else None
-    if params.get("disable_web_page_preview") not in (None, ""):
-        return _bool(params["disable_web_page_preview"])
-    return None
-
-
-def _source(params: dict[str, Any], parsed: ParsedText) -> str | None:
-    return str(params["text"]) if params.get("parse_mode") else None
-
-
-def _scope_key(params: dict[str, Any]) -> str:
-    scope = json_field(params.get("scope"), "scope") if params.get("scope") not in (None, "") else {"type": "default"}
-    return json.dumps({"scope": scope, "language_code": params.get("language_code") or ""}, sort_keys=True)
+                self._refuse(method, error, chat_of(payload))
