@@ -5,16 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from bot.runtime import Runtime
+from bot.settings import Settings
 from handlers import render
-from handlers.conversation import Conversation, ConversationSettings, Plugin, QuestionAnswerer, TapHandler
+from handlers.answers import Answers, AnswerSettings, Understanding
+from handlers.conversation import Conversation, ConversationSettings, Plugin
+from handlers.staff_replies import StaffReplies
+from nlp import IntentModel
 from services.auth import AuthPolicy, AuthService
+from services.cases import CaseService
 from services.clock import Clock, system_clock
 from services.delivery import NoticeDelivery
+from services.handoff import HandoffService
 from services.holidays import HolidayCalendar
 from services.law import LawPolicy
 from services.notices import NoticeService
+from services.offices import OfficeDirectory
 from services.service_dates import ServiceRule
 from services.state import MemoryStateStore, StateStore
 
@@ -28,6 +36,8 @@ class App:
     delivery: NoticeDelivery
     conversation: Conversation
     state: StateStore
+    handoffs: HandoffService
+    staff_chat_id: int | None
 
 
 def law_policy(runtime: Runtime) -> LawPolicy:
@@ -36,9 +46,14 @@ def law_policy(runtime: Runtime) -> LawPolicy:
                      appeal_days=settings.appeal_days, holidays=HolidayCalendar.load())
 
 
+def load_intent_model(settings: Settings, cache_dir: Path | None = None) -> IntentModel:
+    """The intent model, trained on first use and cached in the data folder."""
+    return IntentModel.load(cache_dir=cache_dir or settings.data_dir / "cache")
+
+
 def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStore | None = None,
-              questions: QuestionAnswerer | None = None, extra_taps: TapHandler | None = None,
-              plugins: Sequence[Plugin] = ()) -> App:
+              model: Understanding | None = None, plugins: Sequence[Plugin] = ()) -> App:
+    """Wire the conversation. Without `model` the free-text answers are left out (a short fallback)."""
     settings = runtime.settings
     db = runtime.database
     law = law_policy(runtime)
@@ -49,9 +64,17 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
     notices = NoticeService(db, law, clock)
     delivery = NoticeDelivery(db, notices, render.notice_card, clock)
     state = state or MemoryStateStore()
+    handoffs = HandoffService(db, clock)
+    answers = None
+    if model is not None:
+        answers = Answers(model=model, cases=CaseService(db, law, clock), offices=OfficeDirectory.load(),
+                          handoffs=handoffs, clock=clock,
+                          settings=AnswerSettings(appeal_days=settings.appeal_days,
+                                                  staff_chat_id=settings.staff_chat_id))
     conversation = Conversation(
         auth=auth, notices=notices, state=state,
         settings=ConversationSettings(appeal_days=settings.appeal_days,
                                       lockout_minutes=settings.auth_lockout_minutes),
-        questions=questions, extra_taps=extra_taps, plugins=plugins)
-    return App(runtime, law, auth, notices, delivery, conversation, state)
+        questions=answers, extra_taps=answers,
+        plugins=[*plugins, StaffReplies(handoffs, settings.staff_chat_id)])
+    return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id)

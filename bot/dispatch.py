@@ -25,6 +25,13 @@ async def dispatch(app: App, event: Event, sender: MessageSender) -> Response:
         except SendError as error:
             log.warning("reply to chat %s not sent: %s", chat.chat_id, type(error).__name__)
             break
+    if response.to_staff is not None and app.staff_chat_id is not None:
+        handoff_id, message = response.to_staff
+        try:
+            sent = await sender.send(app.staff_chat_id, message)
+            await app.handoffs.forwarded(handoff_id, app.staff_chat_id, sent.message_id)
+        except SendError as error:
+            log.warning("question #%s not forwarded to staff: %s", handoff_id, type(error).__name__)
     for platform, chat_id, message in response.others:
         if platform != sender.platform:
             log.warning("no sender for platform %s; message to another chat dropped", platform)

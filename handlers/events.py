@@ -70,3 +70,5 @@ class Response:
     messages: list[OutgoingMessage] = field(default_factory=list)
     tap_answer: str | None = None
     others: list[tuple[str, int, OutgoingMessage]] = field(default_factory=list)
+    # A question for a human: (handoff id, message) to send to the staff chat and remember.
+    to_staff: tuple[int, OutgoingMessage] | None = None

@@ -17,6 +17,8 @@ import pytest
 
 from storage.database import Database, upgrade
 
+pytest_plugins = ["tests.botapi.fixtures"]
+
 PG_HOST = os.environ.get("EBLAGH_TEST_PG_HOST", "127.0.0.1")
 PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}:5432/postgres"
 REDIS_TEST_URL = os.environ.get("EBLAGH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -127,3 +129,11 @@ async def redis_url() -> AsyncIterator[str]:
 @pytest.fixture
 def secret() -> bytes:
     return SECRET
+
+
+@pytest.fixture(scope="session")
+def intent_model(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The real hazm-based intent model, trained once per test session."""
+    from nlp import IntentModel
+
+    return IntentModel.load(cache_dir=tmp_path_factory.mktemp("model-cache"))

@@ -11,6 +11,7 @@ from bot.dispatch import dispatch
 from bot.messengers.console import ConsoleMessenger
 from bot.runtime import Runtime
 from bot.settings import Settings
+from handlers.answers import Understanding
 from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, Response, TextReceived
 from services.messaging import OutgoingMessage, SentMessage
 from services.privacy import Hasher
@@ -47,10 +48,11 @@ class RecordingSender:
         return [m for c, m in self.sent if c == chat_id]
 
 
-def make_app(db: Database, secret: bytes, clock: Clock, **settings: object) -> App:
+def make_app(db: Database, secret: bytes, clock: Clock, model: Understanding | None = None,
+             **settings: object) -> App:
     runtime = Runtime(settings=Settings(_env_file=None, SECRET_KEY=secret.decode(), **settings),  # type: ignore[arg-type,call-arg]
                       database=db, hasher=Hasher(secret))
-    return build_app(runtime, clock=clock)
+    return build_app(runtime, clock=clock, model=model)
 
 
 @dataclass

@@ -1,0 +1,37 @@
+"""The staff chat side of a handoff: a reply to a forwarded question goes back to its citizen."""
+
+from __future__ import annotations
+
+from handlers import render, texts
+from handlers.callbacks import Action
+from handlers.events import Chat, CommandReceived, Response, TextReceived
+from services.handoff import HandoffService
+from services.messaging import OutgoingMessage
+
+
+class StaffReplies:
+    """A conversation plugin: owns every plain message in the staff chat."""
+
+    def __init__(self, handoffs: HandoffService, staff_chat_id: int | None) -> None:
+        self._handoffs = handoffs
+        self._staff_chat_id = staff_chat_id
+
+    async def text(self, event: TextReceived) -> Response | None:
+        if self._staff_chat_id is None or event.chat.chat_id != self._staff_chat_id:
+            return None
+        if event.reply_to_message_id is None:
+            return Response()  # staff talking among themselves: not for eblagh
+        reply = await self._handoffs.answer(staff_chat_id=event.chat.chat_id,
+                                            reply_to_message_id=event.reply_to_message_id,
+                                            staff_user_id=event.chat.user_id, text=event.text)
+        if reply is None:
+            return Response()
+        to_citizen = OutgoingMessage(texts.STAFF_REPLY_TO_CITIZEN.format(answer=render.esc(event.text)))
+        return Response([OutgoingMessage(texts.STAFF_REPLY_SENT.format(handoff_id=render.fa(reply.handoff_id)))],
+                        others=[(reply.platform, reply.chat_id, to_citizen)])
+
+    async def command(self, event: CommandReceived) -> Response | None:
+        return None
+
+    async def tap(self, chat: Chat, action: Action, payload: str, citizen_id: int | None) -> Response | None:
+        return None

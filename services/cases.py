@@ -1,0 +1,79 @@
+"""A citizen's own cases and rulings, as the question answers read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from services.clock import Clock
+from services.law import LawPolicy, ServiceInfo, service_info
+from storage import citizens, notices
+from storage.database import Database
+
+
+@dataclass(frozen=True)
+class RulingView:
+    ruling_id: str
+    notice_id: int | None
+    commission: str
+    kind: str
+    issued_on: date
+    fine_amount_rials: int | None
+    summary: str
+    viewed: bool
+    service: ServiceInfo
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case_number: str
+    status: str
+    district: int | None
+    address: str
+    violation: str
+    hearing_at: datetime | None
+    rulings: tuple[RulingView, ...]
+
+    @property
+    def latest_ruling(self) -> RulingView | None:
+        return self.rulings[-1] if self.rulings else None
+
+
+@dataclass(frozen=True)
+class CitizenOverview:
+    citizen_id: int
+    full_name: str
+    nid_masked: str
+    district: int | None
+    cases: tuple[CaseView, ...]
+
+
+class CaseService:
+    def __init__(self, db: Database, policy: LawPolicy, clock: Clock) -> None:
+        self._db = db
+        self._policy = policy
+        self._clock = clock
+
+    async def overview(self, citizen_id: int) -> CitizenOverview | None:
+        """Everything about one citizen's cases; only ever called with the chat's own citizen."""
+        now = self._clock()
+        async with self._db.session() as session:
+            citizen = await citizens.get_citizen(session, citizen_id)
+            if citizen is None:
+                return None
+            by_ruling = {row.ruling.id: row.notice for row in await notices.list_notice_rows(session, citizen_id)}
+            cases = []
+            for case in await notices.list_cases(session, citizen_id):
+                assert case.id is not None
+                rulings = []
+                for ruling in await notices.list_rulings_for_case(session, case.id):
+                    notice = by_ruling.get(ruling.id)
+                    info = service_info(self._policy, commission=ruling.commission,
+                                        first_delivered_at=notice.first_delivered_at if notice else None,
+                                        viewed_at=notice.viewed_at if notice else None, now=now)
+                    rulings.append(RulingView(ruling.ruling_id, notice.id if notice else None, ruling.commission,
+                                              ruling.kind, ruling.issued_on, ruling.fine_amount_rials,
+                                              ruling.summary, bool(notice and notice.viewed_at), info))
+                cases.append(CaseView(case.case_number, case.status, case.district, case.address, case.violation,
+                                      case.hearing_at, tuple(rulings)))
+            return CitizenOverview(citizen_id, citizen.full_name, citizen.nid_masked, citizen.district, tuple(cases))
