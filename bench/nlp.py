@@ -5,7 +5,11 @@
 - load time in a fresh interpreter, imports included: cold (train) and from the cache;
 - peak RSS of that fresh interpreter (resource.getrusage: the kernel's high-water mark);
 - the same model trained and evaluated with each prefix of the normalisation pipeline
-  (fold only = no hazm, + hazm, + spacing, + informal), so the value of each step shows;
+  (fold only = no hazm, + hazm, + spacing, + informal), so the value of each step shows, on three
+  measures: the evaluation set; the evaluation set typed carelessly (Arabic ي/ك, half-spaces as
+  spaces, elongation, diacritics, Arabic presentation forms, Arabic-Indic digits); and 5-fold
+  cross-validated accuracy on the training set (a larger sample than the evaluation set, and one
+  that no modelling decision was tuned on);
 - for reference, what hazm's own full Normalizer and InformalNormalizer cost to construct.
 
     .venv/bin/python bench/nlp.py
@@ -23,10 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from nlp.digits import to_ascii_digits  # noqa: E402
 from nlp.evaluation import evaluate, percentile  # noqa: E402
-from nlp.intents import IntentModel  # noqa: E402
-from nlp.model import EVAL_FILE, TRAIN_FILE, load_or_train, read_tsv  # noqa: E402
-from nlp.normalize import STEPS  # noqa: E402
+from nlp.intents import CONFIDENCE_THRESHOLD, OUT_OF_SCOPE, IntentModel  # noqa: E402
+from nlp.model import EVAL_FILE, TRAIN_FILE, load_or_train, read_tsv, train  # noqa: E402
+from nlp.normalize import STEPS, normalize  # noqa: E402
 
 LATENCY_ROUNDS = 5
 
@@ -97,6 +102,55 @@ def _quality(model: IntentModel, examples: list[tuple[str, str]]) -> dict[str, o
     }
 
 
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_FATHA = "\u064e"
+
+
+def careless(text: str) -> str:
+    """The same message as a hurried citizen types it (deterministic)."""
+    text = text.replace("ی", "ي").replace("ک", "ك").replace("\u200c", " ")
+    text = to_ascii_digits(text).translate(_ARABIC_INDIC)
+    words = text.split(" ")
+    if words and words[0][-1:].isalpha():
+        words[0] += words[0][-1] * 3  # سلامممم
+    if len(words) > 1 and len(words[1]) > 2:
+        words[1] = words[1][0] + "\u0640\u0640" + words[1][1:]  # tatweel
+    text = " ".join(words)
+    text = text.replace("ه ", "\ufeea ")  # final heh as a presentation form
+    return "".join(c + _FATHA if i % 5 == 2 and "\u0627" <= c <= "\u06cc" else c for i, c in enumerate(text))
+
+
+def out_of_fold(examples: list[tuple[str, str]], steps: tuple[str, ...], folds: int = 5) -> list[tuple[str, str, float]]:
+    """(gold, predicted, confidence) of whole-text classification, each by a model not trained on it."""
+    seen: dict[str, int] = {}
+    fold_of = []
+    for intent, _ in examples:
+        fold_of.append(seen.get(intent, 0) % folds)
+        seen[intent] = seen.get(intent, 0) + 1
+    rows: list[tuple[str, str, float]] = []
+    for fold in range(folds):
+        held = [example for example, f in zip(examples, fold_of, strict=True) if f == fold]
+        model = train([example for example, f in zip(examples, fold_of, strict=True) if f != fold], steps)
+        probabilities = model.probabilities([normalize(text, steps) for _, text in held])
+        rows.extend((intent, model.labels[int(row.argmax())], float(row.max()))
+                    for row, (intent, _) in zip(probabilities, held, strict=True))
+    return rows
+
+
+def threshold_sweep(rows: list[tuple[str, str, float]]) -> list[dict[str, float]]:
+    """Accuracy and out_of_scope recall if answers under each threshold became out_of_scope."""
+    sweep = []
+    for threshold in (0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6):
+        predicted = [(gold, guess if score >= threshold else OUT_OF_SCOPE) for gold, guess, score in rows]
+        oos = [guess for gold, guess in predicted if gold == OUT_OF_SCOPE]
+        sweep.append({
+            "threshold": threshold,
+            "accuracy": round(sum(g == p for g, p in predicted) / len(predicted), 4),
+            "out_of_scope_recall": round(sum(p == OUT_OF_SCOPE for p in oos) / max(1, len(oos)), 4),
+        })
+    return sweep
+
+
 def main() -> None:
     eval_examples = read_tsv(EVAL_FILE)
     train_examples = read_tsv(TRAIN_FILE)
@@ -109,6 +163,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         model = IntentModel.load(Path(cache))
         result.update(_quality(model, eval_examples))
+        result["confidence_threshold"] = CONFIDENCE_THRESHOLD
         result["latency"] = _latency(model, texts)
         result.update(_load_times())
 
@@ -120,6 +175,12 @@ def main() -> None:
             train_s = time.perf_counter() - began
             row: dict[str, object] = {"steps": "+".join(steps), "train_s": round(train_s, 2)}
             row.update(_quality(ablated, eval_examples))
+            noisy = _quality(ablated, [(intent, careless(text)) for intent, text in eval_examples])
+            row.update({f"careless_{k}": v for k, v in noisy.items()})
+            oof = out_of_fold(train_examples, steps)
+            row["train_cv_accuracy"] = round(sum(g == p for g, p, _ in oof) / len(oof), 4)
+            if steps == STEPS:
+                result["train_cv_threshold_sweep"] = threshold_sweep(oof)
             row.update({f"latency_{k}": v for k, v in _latency(ablated, texts[:600]).items() if k != "messages"})
             pipeline_rows.append(row)
         result["pipeline"] = pipeline_rows
