@@ -211,3 +211,15 @@ class Handoff(SQLModel, table=True):
     answered_at: datetime | None = Field(default=None, sa_column=_utc())
     answered_by: int | None = Field(default=None, sa_type=BigInteger)
     answer: str | None = Field(default=None, sa_type=Text)
+
+
+class HandledUpdate(SQLModel, table=True):
+    """A Bot API update already handled by `eblagh run`: skipped when fetched or posted again."""
+
+    __tablename__ = "handled_updates"
+    __table_args__ = (Index("ix_handled_updates_at", "handled_at"),)
+
+    # platform:bot id, so one database can serve a Telegram and a Bale bot.
+    bot: str = Field(max_length=64, primary_key=True)
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    handled_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
