@@ -1,0 +1,52 @@
+"""What a claimed outgoing row says: a notice card, a reminder, or a broadcast's text.
+
+The renderers come from handlers (Persian texts live there) through the composition root.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+from services.messaging import OutgoingMessage
+from services.notices import NoticeService, NoticeView
+from storage import broadcasts
+from storage.database import Database
+from storage.outbox import Claimed
+
+NoticeRenderer = Callable[[NoticeView], OutgoingMessage]
+TextRenderer = Callable[[str], OutgoingMessage]
+
+
+class MessageComposer:
+    def __init__(self, db: Database, notices: NoticeService, *, notice_card: NoticeRenderer,
+                 reminder_card: NoticeRenderer, broadcast_card: TextRenderer) -> None:
+        self._db = db
+        self._notices = notices
+        self._notice_card = notice_card
+        self._reminder_card = reminder_card
+        self._broadcast_card = broadcast_card
+        # A broadcast's text never changes; a hundred thousand copies need one read.
+        self._texts: OrderedDict[int, str] = OrderedDict()
+
+    async def compose(self, claimed: Claimed) -> OutgoingMessage | None:
+        """The message for this row; None when what it refers to is gone."""
+        if claimed.kind == "broadcast":
+            text = await self._broadcast_text(claimed.ref_id)
+            return None if text is None else self._broadcast_card(text)
+        view = await self._notices.card(claimed.ref_id)
+        if view is None:
+            return None
+        return self._reminder_card(view) if claimed.kind == "reminder" else self._notice_card(view)
+
+    async def _broadcast_text(self, broadcast_id: int) -> str | None:
+        if broadcast_id in self._texts:
+            return self._texts[broadcast_id]
+        async with self._db.session() as session:
+            broadcast = await broadcasts.get(session, broadcast_id)
+        if broadcast is None:
+            return None
+        self._texts[broadcast_id] = broadcast.text
+        if len(self._texts) > 64:
+            self._texts.popitem(last=False)
+        return broadcast.text

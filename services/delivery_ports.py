@@ -1,0 +1,144 @@
+"""The small interfaces the delivery worker runs on, and their in-process versions.
+
+With `REDIS_URL` the worker uses the Redis ones in storage/ (redis_queue, redis_rate, redis_lease),
+shared by any number of processes; without it, these in-process ones, for one process. The engine
+cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Protocol
+
+from storage.redis_queue import QueueItem
+from storage.redis_rate import Reservation
+
+__all__ = ["Lease", "MemoryLease", "MemoryRateBudget", "MemoryWorkQueue", "QueueItem", "RateBudget",
+           "Reservation", "WorkQueue"]
+
+
+class WorkQueue(Protocol):
+    """References to database rows waiting to be sent; each is handed to one consumer at a time."""
+
+    async def push(self, refs: Sequence[str]) -> int: ...
+
+    async def pull(self, consumer: str, count: int, block_ms: int) -> list[QueueItem]: ...
+
+    async def reclaim(self, consumer: str, min_idle_ms: int, count: int) -> list[QueueItem]: ...
+
+    async def done(self, items: Sequence[QueueItem]) -> None: ...
+
+    async def missing(self, refs: Sequence[str]) -> list[str]: ...
+
+    async def backlog(self) -> int: ...
+
+
+class RateBudget(Protocol):
+    """The bot's send budget: a slot in the bot-wide schedule that also respects the chat's rate."""
+
+    async def reserve(self, chat_id: int) -> Reservation: ...
+
+    async def pause(self, seconds: float) -> float: ...
+
+
+class Lease(Protocol):
+    async def acquire(self, name: str, holder: str, ttl: float) -> bool: ...
+
+
+class MemoryWorkQueue:
+    """One process's queue: waiting entries in order, taken ones until done or reclaimed."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._waiting: OrderedDict[str, str] = OrderedDict()  # entry id -> ref
+        self._taken: dict[str, tuple[str, str, float]] = {}  # entry id -> (ref, consumer, since)
+        self._present: set[str] = set()
+
+    async def push(self, refs: Sequence[str]) -> int:
+        added = 0
+        for ref in refs:
+            if ref not in self._present:
+                self._present.add(ref)
+                self._waiting[f"{next(self._ids)}-0"] = ref
+                added += 1
+        return added
+
+    async def pull(self, consumer: str, count: int, block_ms: int) -> list[QueueItem]:
+        items: list[QueueItem] = []
+        while self._waiting and len(items) < count:
+            entry_id, ref = self._waiting.popitem(last=False)
+            self._taken[entry_id] = (ref, consumer, time.monotonic())
+            items.append(QueueItem(entry_id, ref))
+        return items
+
+    async def reclaim(self, consumer: str, min_idle_ms: int, count: int) -> list[QueueItem]:
+        cutoff = time.monotonic() - min_idle_ms / 1000
+        items: list[QueueItem] = []
+        for entry_id, (ref, _owner, since) in list(self._taken.items()):
+            if since <= cutoff and len(items) < count:
+                self._taken[entry_id] = (ref, consumer, time.monotonic())
+                items.append(QueueItem(entry_id, ref))
+        return items
+
+    async def done(self, items: Sequence[QueueItem]) -> None:
+        for item in items:
+            taken = self._taken.pop(item.entry_id, None)
+            waiting = self._waiting.pop(item.entry_id, None)
+            if taken is not None or waiting is not None:
+                self._present.discard(item.ref)
+
+    async def missing(self, refs: Sequence[str]) -> list[str]:
+        return [ref for ref in refs if ref not in self._present]
+
+    async def backlog(self) -> int:
+        return len(self._waiting) + len(self._taken)
+
+
+class MemoryRateBudget:
+    """The same reserving schedule as RedisRateBudget, on this process's monotonic clock."""
+
+    def __init__(self, *, rate: float, chat_rate: float, max_lead: float = 2.0) -> None:
+        self._interval = 1.0 / rate
+        self._chat_interval = 1.0 / chat_rate
+        self._max_lead = max_lead
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._chats: dict[int, float] = {}
+
+    async def reserve(self, chat_id: int) -> Reservation:
+        now = time.monotonic()
+        if self._paused_until > now:
+            return Reservation(False, wait=self._paused_until - now)
+        slot = max(self._next, now)
+        if slot - now > self._max_lead:
+            return Reservation(False, wait=slot - now - self._max_lead)
+        chat_free = self._chats.get(chat_id, 0.0)
+        if chat_free > slot:
+            return Reservation(False, wait=chat_free - now, chat_busy=True)
+        self._next = slot + self._interval
+        self._chats[chat_id] = slot + self._chat_interval
+        if len(self._chats) > 100_000:  # forget chats whose slot has long passed
+            self._chats = {c: t for c, t in self._chats.items() if t > now}
+        return Reservation(True, delay=slot - now)
+
+    async def pause(self, seconds: float) -> float:
+        now = time.monotonic()
+        self._paused_until = max(self._paused_until, now + seconds)
+        self._next = max(self._next, self._paused_until)
+        return self._paused_until - now
+
+
+class MemoryLease:
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[str, float]] = {}
+
+    async def acquire(self, name: str, holder: str, ttl: float) -> bool:
+        now = time.monotonic()
+        current = self._held.get(name)
+        if current is None or current[1] <= now or current[0] == holder:
+            self._held[name] = (holder, now + ttl)
+            return True
+        return False

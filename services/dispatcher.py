@@ -1,0 +1,264 @@
+"""The delivery worker's consumer: take references from the queue, claim the row, wait for a slot in
+the shared budget, send, record the outcome. Notices, broadcast copies and reminders alike.
+
+Order of truth: the row is claimed in the database (queued -> sending, a conditional UPDATE) before
+anything is sent, and the queue entry is acknowledged only after the outcome is recorded. So a
+duplicate queue entry (a reclaimed entry, a sweeper's re-queue after Redis lost its data) is
+harmless, and a crash repeats at most the messages in flight.
+
+Outcomes: sent; 429 -> every worker pauses for retry_after (the row keeps its claim and goes again,
+no attempt spent); 403 -> blocked, the binding marked unreachable; 400 -> failed; transient ->
+queued again after backoff with jitter, failed after `RetryPolicy.max_attempts`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.clock import Clock
+from services.composer import MessageComposer
+from services.delivery import RetryPolicy
+from services.delivery_ports import QueueItem, RateBudget, WorkQueue
+from services.messaging import MessageSender, OutgoingMessage, Permanent, RetryAfter, Transient, Unreachable
+from storage import citizens, outbox
+from storage.database import Database
+from storage.models import DeliveryStatus
+from storage.outbox import Claimed, parse_ref
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    concurrency: int = 8  # messages in flight per worker
+    batch: int = 32  # entries taken from the queue at once
+    block_ms: int = 500  # how long a pull waits for new entries
+    claim_timeout: float = 60.0  # a claim (or queue entry) this old belongs to a dead worker
+    reclaim_interval: float = 5.0
+    backend_retry: float = 1.0  # first wait when the database or Redis is away (doubles to 15 s)
+
+
+@dataclass
+class WorkerMetrics:
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    deferred: int = 0
+    skipped: int = 0  # entries whose row was already taken or done (duplicates stopped by the claim)
+    backend_errors: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: v for k, v in vars(self).items()}
+
+
+class Dispatcher:
+    def __init__(self, db: Database, queue: WorkQueue, budget: RateBudget, sender: MessageSender,
+                 composer: MessageComposer, clock: Clock, *, consumer: str,
+                 retry: RetryPolicy | None = None, config: WorkerConfig | None = None,
+                 metrics: WorkerMetrics | None = None, rng: random.Random | None = None) -> None:
+        self._db = db
+        self._queue = queue
+        self._budget = budget
+        self._sender = sender
+        self._composer = composer
+        self._clock = clock
+        self._consumer = consumer
+        self._retry = retry or RetryPolicy()
+        self._config = config or WorkerConfig()
+        self.metrics = metrics or WorkerMetrics()
+        self._rng = rng or random.Random()
+        self._stop = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set, then finish what was taken (in flight and fetched) and return."""
+        self._stop = stop
+        local: asyncio.Queue[QueueItem | None] = asyncio.Queue(maxsize=self._config.concurrency * 2)
+        senders = [asyncio.create_task(self._send_loop(local)) for _ in range(self._config.concurrency)]
+        try:
+            await self._fetch_loop(local, stop)
+        finally:
+            for _ in senders:
+                await local.put(None)
+            await asyncio.gather(*senders, return_exceptions=True)
+
+    async def _fetch_loop(self, local: asyncio.Queue[QueueItem | None], stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        next_reclaim = loop.time() + self._config.reclaim_interval
+        wait = self._config.backend_retry
+        while not stop.is_set():
+            try:
+                items: list[QueueItem] = []
+                if loop.time() >= next_reclaim:
+                    next_reclaim = loop.time() + self._config.reclaim_interval
+                    items = await self._queue.reclaim(self._consumer, int(self._config.claim_timeout * 1000),
+                                                      self._config.batch)
+                    if items:
+                        log.info("took over %d entries of a stopped worker", len(items))
+                room = max(1, local.maxsize - local.qsize())
+                items += await self._queue.pull(self._consumer, min(self._config.batch, room),
+                                                self._config.block_ms)
+                wait = self._config.backend_retry
+            except Exception as error:  # Redis away: wait and try again; nothing is lost
+                self.metrics.backend_errors += 1
+                log.warning("queue unavailable (%s); retrying in %.0fs", type(error).__name__, wait)
+                await _sleep_or_stop(stop, wait)
+                wait = min(wait * 2, 15.0)
+                continue
+            if not items:
+                # In-process queues return at once; do not spin.
+                await _sleep_or_stop(stop, self._config.block_ms / 1000)
+                continue
+            for item in items:
+                await local.put(item)
+
+    async def _send_loop(self, local: asyncio.Queue[QueueItem | None]) -> None:
+        while True:
+            item = await local.get()
+            if item is None:
+                return
+            try:
+                await self.handle(item)
+            except Exception:
+                # Left unacknowledged: the entry is reclaimed after claim_timeout, the row released.
+                log.exception("delivery of %s failed; it will be taken again", item.ref)
+
+    async def handle(self, item: QueueItem) -> None:
+        """One queue entry, from claim to acknowledgement."""
+        parsed = parse_ref(item.ref)
+        if parsed is None:
+            await self._ack(item)
+            return
+        lane, row_id = parsed
+        claimed = await self._backend(lambda: self._claim(lane, row_id))
+        if claimed is None:
+            self.metrics.skipped += 1
+            await self._ack(item)
+            return
+        message = await self._backend(lambda: self._composer.compose(claimed))
+        if message is None:
+            await self._record(outbox.mark_final, claimed.lane, claimed.id, DeliveryStatus.FAILED,
+                               "what it refers to is gone")
+            self.metrics.failed += 1
+        else:
+            await self._deliver(claimed, message)
+        await self._ack(item)
+
+    async def _claim(self, lane: outbox.Lane, row_id: int) -> Claimed | None:
+        async with self._db.session() as session:
+            return await outbox.claim(session, lane, row_id, self._clock())
+
+    async def _deliver(self, claimed: Claimed, message: OutgoingMessage) -> None:
+        while True:
+            if not await self._wait_for_slot(claimed):
+                return
+            try:
+                sent = await self._sender.send(claimed.chat_id, message)
+            except RetryAfter as error:
+                # The whole bot must wait; this row keeps its claim and goes again after the pause.
+                self.metrics.rate_limited += 1
+                await self._backend(functools.partial(self._budget.pause, error.seconds))
+                continue
+            except Unreachable as error:
+                await self._record(self._blocked, claimed, str(error))
+                self.metrics.blocked += 1
+            except Permanent as error:
+                log.warning("%s refused: %s", claimed.ref, error)
+                await self._record(outbox.mark_final, claimed.lane, claimed.id, DeliveryStatus.FAILED,
+                                   f"permanent: {error}")
+                self.metrics.failed += 1
+            except Transient as error:
+                await self._transient(claimed, str(error))
+            else:
+                await self._record(outbox.mark_sent, claimed, sent.message_id, self._clock())
+                self.metrics.sent += 1
+                self.metrics.by_kind[claimed.kind] = self.metrics.by_kind.get(claimed.kind, 0) + 1
+            return
+
+    async def _wait_for_slot(self, claimed: Claimed) -> bool:
+        """Sleep until this message's slot; False when its chat is busy and it was put back for later."""
+        while True:
+            reservation = await self._backend(lambda: self._budget.reserve(claimed.chat_id))
+            if reservation.reserved:
+                await asyncio.sleep(reservation.delay)
+                return True
+            if reservation.chat_busy:
+                # Another message to this chat holds the slot: go back to the queue, no attempt spent.
+                until = self._clock() + timedelta(seconds=reservation.wait)
+                await self._record(outbox.mark_retry, claimed.lane, claimed.id, "chat rate", until, False)
+                self.metrics.deferred += 1
+                return False
+            await asyncio.sleep(min(reservation.wait, 1.0))
+
+    async def _transient(self, claimed: Claimed, error: str) -> None:
+        attempts = claimed.attempts + 1
+        if attempts >= self._retry.max_attempts:
+            log.warning("%s gave up after %d attempts: %s", claimed.ref, attempts, error)
+            await self._record(outbox.mark_final, claimed.lane, claimed.id, DeliveryStatus.FAILED,
+                               f"transient, gave up: {error}")
+            self.metrics.failed += 1
+            return
+        when = self._clock() + timedelta(seconds=self._retry.delay(attempts, self._rng))
+        await self._record(outbox.mark_retry, claimed.lane, claimed.id, error, when)
+        self.metrics.retried += 1
+
+    async def _blocked(self, session: AsyncSession, claimed: Claimed, error: str) -> None:
+        await outbox.mark_final(session, claimed.lane, claimed.id, DeliveryStatus.BLOCKED, error)
+        await citizens.mark_unreachable(session, claimed.platform, claimed.chat_id, self._clock())
+
+    async def _record(self, write: Callable[..., Awaitable[object]], *args: object) -> None:
+        """Write an outcome, waiting out a database restart: what was sent must be recorded as sent."""
+
+        async def once() -> None:
+            async with self._db.session() as session:
+                await write(session, *args)
+
+        await self._backend(once, give_up=False)
+
+    async def _backend(self, call: Callable[[], Awaitable[T]], give_up: bool = True) -> T:
+        """Retry a call to the database or Redis with backoff while it is away.
+
+        Before a send (`give_up`), stop trying once the worker is stopping: the row or entry is
+        released after claim_timeout. After a send, keep trying (up to claim_timeout) so the outcome
+        is not lost.
+        """
+        wait = self._config.backend_retry
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._config.claim_timeout
+        while True:
+            try:
+                return await call()
+            except (RetryAfter, Unreachable, Permanent, Transient):
+                raise
+            except Exception as error:
+                self.metrics.backend_errors += 1
+                if (give_up and self._stop.is_set()) or loop.time() + wait > deadline:
+                    raise
+                log.warning("backend unavailable (%s: %s); retrying in %.0fs", type(error).__name__,
+                            str(error)[:120], wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 15.0)
+
+    async def _ack(self, item: QueueItem) -> None:
+        try:
+            await self._queue.done([item])
+        except Exception as error:  # the entry comes back, its row is no longer queued: skipped then
+            log.warning("could not acknowledge %s (%s)", item.ref, type(error).__name__)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0.001))

@@ -1,0 +1,83 @@
+"""The shared send budget on Redis: one bot-wide rate, one rate per chat, and a bot-wide pause.
+
+A generic cell rate algorithm that reserves slots: each call books the next free moment of the
+bot-wide schedule (spaced 1/rate apart) and the caller sleeps until it, so workers on any number of
+machines never contend in a retry loop and never overrun the rate. Times come from Redis (TIME),
+so the machines' clocks do not matter. A 429 sets "paused until" for everyone and pushes the
+schedule past it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+# Replies: {0, delay_us} reserved, send after delay; {1, wait_us} paused; {2, wait_us} schedule full;
+# {3, wait_us} this chat is busy for wait_us (nothing reserved).
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local gi, ci, lead = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
+if paused > now then return {1, string.format('%.0f', paused - now)} end
+local g = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+if g - now > lead then return {2, string.format('%.0f', g - now - lead)} end
+local c = tonumber(redis.call('GET', KEYS[2]) or '0')
+if c > g then return {3, string.format('%.0f', c - now)} end
+redis.call('SET', KEYS[1], string.format('%.0f', g + gi), 'PX', math.floor((g + gi - now) / 1000) + 60000)
+redis.call('SET', KEYS[2], string.format('%.0f', g + ci), 'PX', math.floor((g + ci - now) / 1000) + 1000)
+return {0, string.format('%.0f', g - now)}
+"""
+
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local untl = now + tonumber(ARGV[1])
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if untl > paused then
+  redis.call('SET', KEYS[2], string.format('%.0f', untl), 'PX', math.floor(tonumber(ARGV[1]) / 1000) + 1000)
+end
+local g = tonumber(redis.call('GET', KEYS[1]) or '0')
+if untl > g then redis.call('SET', KEYS[1], string.format('%.0f', untl), 'PX', math.floor(tonumber(ARGV[1]) / 1000) + 60000) end
+return string.format('%.0f', math.max(untl, paused) - now)
+"""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """`delay`: seconds until the reserved slot; or nothing reserved and `wait` says for how long."""
+
+    reserved: bool
+    delay: float = 0.0
+    wait: float = 0.0
+    chat_busy: bool = False
+
+
+class RedisRateBudget:
+    """`RateBudget` on Redis, shared by every worker of one bot."""
+
+    def __init__(self, client: Redis, *, rate: float, chat_rate: float, platform: str,
+                 max_lead: float = 2.0, prefix: str = "eblagh") -> None:
+        self._client = client
+        self._global_us = 1_000_000 / rate
+        self._chat_us = 1_000_000 / chat_rate
+        self._lead_us = max_lead * 1_000_000
+        self._keys = f"{prefix}:rate:{platform}"
+        self._reserve = client.register_script(_RESERVE)
+        self._pause = client.register_script(_PAUSE)
+
+    async def reserve(self, chat_id: int) -> Reservation:
+        code, micros = await self._reserve(
+            keys=[f"{self._keys}:all", f"{self._keys}:chat:{chat_id}", f"{self._keys}:paused"],
+            args=[f"{self._global_us:.0f}", f"{self._chat_us:.0f}", f"{self._lead_us:.0f}"])
+        seconds = int(micros) / 1_000_000
+        if int(code) == 0:
+            return Reservation(True, delay=seconds)
+        return Reservation(False, wait=seconds, chat_busy=int(code) == 3)
+
+    async def pause(self, seconds: float) -> float:
+        """Every worker of the bot waits `seconds` (a 429's retry_after); returns the pause left."""
+        left = await self._pause(keys=[f"{self._keys}:all", f"{self._keys}:paused"],
+                                 args=[f"{seconds * 1_000_000:.0f}"])
+        return int(left) / 1_000_000
