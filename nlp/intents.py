@@ -1,7 +1,8 @@
 """Intent analysis of one citizen message: split into questions, classify each, extract entities.
 
-A message is first cut at sentence marks (؟ ? ! . ؛ newline) and at «همچنین/ضمناً»; each piece
-may then be cut at a standalone «و» when both sides read as two different substantive questions
+A message is first cut at sentence marks (؟ ? ! . ؛ newline) and at «همچنین/ضمناً»; a leading
+greeting typed without punctuation is cut off when the rest reads as a question; each piece may
+then be cut at a standalone «و» when both sides read as two different substantive questions
 with confidence (so «رای و جریمه من چیه» stays whole, «جریمه‌م چقدره و مهلت اعتراضم کیه» splits).
 The message's intent is the first substantive part's (not greeting/thanks/out_of_scope), else the
 first part's that is not out_of_scope, else out_of_scope.
@@ -36,6 +37,8 @@ _NON_SUBSTANTIVE = frozenset({"greeting", "thanks", "help", OUT_OF_SCOPE})
 
 _SENTENCE_BREAK = re.compile(r"[؟?!؛;\n\r]+|(?<!\d)\.+|\.+(?!\d)|(?:^|\s)(?:همچنین|ضمنا|ضمناً|درضمن|در ضمن)(?=\s|$)")
 _AND = re.compile(r"\s+و\s+")
+_WORD = re.compile(r"\S+")
+_LEAD_WORDS = 4  # «سلام و عرض ادب خدمت شما» is as long as greetings get before the question
 _HAS_WORD = re.compile(r"[^\W_]")
 
 
@@ -86,7 +89,9 @@ class IntentModel:
     @classmethod
     def load(cls, cache_dir: Path | None = None) -> IntentModel:
         """Train (or read from `cache_dir`) the model; pass a cache dir in production."""
-        return cls(load_or_train(cache_dir))
+        classifier = load_or_train(cache_dir)
+        normalize("سلام", classifier.steps)  # import hazm and read tables now, not on the first message
+        return cls(classifier)
 
     @property
     def classifier(self) -> Classifier:
@@ -97,7 +102,8 @@ class IntentModel:
         spans = _split_sentences(text) or [(0, len(text))]
         parts: list[PartAnalysis] = []
         for start, end in spans:
-            parts.extend(self._split_and(text, start, end))
+            for piece_start, piece_end in self._split_lead(text, start, end):
+                parts.extend(self._split_and(text, piece_start, piece_end))
         return Analysis(text, *_overall(parts), extract_entities(text), parts)
 
     def classify(self, text: str) -> PartAnalysis:
@@ -118,6 +124,24 @@ class IntentModel:
                 intent, score = OUT_OF_SCOPE, 1.0 - score
             result.append(PartAnalysis(piece, start, end, intent, score, ranked[:TOP_K]))
         return result
+
+    def _split_lead(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """Cut off a leading greeting typed without punctuation («سلام وقت بخیر پروندم چی شد»)."""
+        words = list(_WORD.finditer(text, start, end))
+        if len(words) < 2 or self._classify_spans(text, [(start, words[0].end())])[0].intent != "greeting":
+            return [(start, end)]  # the usual case, decided by one short classification
+        candidates: list[tuple[int, int]] = []
+        for count in range(1, min(_LEAD_WORDS, len(words) - 1) + 1):
+            rest = _trim(text, words[count].start(), end)
+            if rest is not None:
+                candidates += [(start, words[count - 1].end()), rest]
+        results = self._classify_spans(text, candidates)
+        for index in range(0, len(results), 2):
+            first, second = results[index], results[index + 1]
+            if first.intent == "greeting" and first.confidence >= SPLIT_CONFIDENCE \
+                    and second.intent not in _NON_SUBSTANTIVE and second.confidence >= SPLIT_CONFIDENCE:
+                return [candidates[index], candidates[index + 1]]
+        return [(start, end)]
 
     def _split_and(self, text: str, start: int, end: int) -> list[PartAnalysis]:
         """Classify text[start:end], cut at the first «و» that separates two questions."""
