@@ -103,3 +103,32 @@ def test_analyze_never_raises(model: IntentModel, text: str) -> None:
     for part in analysis.parts:
         assert 0 <= part.start <= part.end <= len(text)
         assert 0.0 <= part.confidence <= 1.0
+
+
+def test_greeting_without_punctuation_is_cut_off(model: IntentModel) -> None:
+    analysis = model.analyze("سلام خسته نباشید من پرونده ام رو میخواستم پیگیری کنم ببینم چی شده")
+    assert [p.intent for p in analysis.parts] == ["greeting", "case_status"]
+    assert analysis.intent == "case_status"
+
+
+def test_greeting_alone_stays_a_greeting(model: IntentModel) -> None:
+    analysis = model.analyze("سلام وقت بخیر")
+    assert analysis.intent == "greeting" and len(analysis.parts) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "intents"),
+    [
+        ("رای من چی شد؟ مهلت اعتراضم کی تموم میشه؟", ["ruling", "appeal_deadline"]),
+        ("پروندم به کجا رسید همچنین جریمه ام چقدره", ["case_status", "fine_amount"]),
+        ("جلسه رسیدگی کیه و آدرس کمیسیون کجاست", ["hearing_date", "contact"]),
+    ],
+)
+def test_more_two_question_messages(model: IntentModel, text: str, intents: list[str]) -> None:
+    assert [p.intent for p in model.analyze(text).parts] == intents
+
+
+def test_as_dict_is_the_cli_shape(model: IntentModel) -> None:
+    data = model.analyze("جریمه ۲ میلیون تومان").as_dict()
+    assert {"text", "intent", "confidence", "entities", "parts"} == set(data)
+    assert data["entities"] == [{"type": "amount", "value": 20_000_000, "start": 6, "end": 20}]
