@@ -21,6 +21,8 @@ from storage.database import Database
 from storage.models import CaseStatus, DeliveryStatus
 from storage.outbox_models import CANCELLED, BroadcastState
 
+CASE_STATUSES = tuple(s.value for s in CaseStatus)
+
 
 class BroadcastProblem(StrEnum):
     EMPTY_TEXT = "empty_text"
@@ -55,7 +57,7 @@ class Segment:
             if not value.isdigit() or not 1 <= int(value) <= 99:
                 raise BroadcastError(BroadcastProblem.BAD_DISTRICT, value)
             return cls("district", int(value))
-        if value not in {s.value for s in CaseStatus}:
+        if value not in CASE_STATUSES:
             raise BroadcastError(BroadcastProblem.UNKNOWN_STATUS, value)
         return cls("status", value)
 
