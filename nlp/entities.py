@@ -7,7 +7,8 @@ normalised text.
 
 Rules, in priority order (a character belongs to at most one entity):
 1. date: YYYY/MM/DD or YYYY-MM-DD (also «.»); years 1300-1499 are Jalali and converted, 1900-2199
-   Gregorian; the value is the ISO date. Impossible dates are not reported.
+   Gregorian; also «۱ بهمن ۱۴۰۳» (day, Jalali month name, year). The value is the ISO (Gregorian)
+   date. Impossible dates are not reported.
 2. phone: an Iranian mobile with a prefix (09.., +989.., 00989.., 989..), groups may be separated by
    spaces or dashes; a bare 9xxxxxxxxx only right after «موبایل/همراه/تلفن/شماره». Value +989...
 3. 10-digit numbers (or 3-6-1 dashed groups): right after «پرونده»/«کلاسه» they are a case_number;
@@ -55,6 +56,13 @@ _NOT_DIGIT_BEFORE = r"(?<![\d+])"
 _NOT_DIGIT_AFTER = r"(?!\d)"
 
 _DATE = re.compile(_NOT_DIGIT_BEFORE + r"(\d{4})([/\-.])(\d{1,2})\2(\d{1,2})" + _NOT_DIGIT_AFTER)
+_JALALI_MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن",
+                  "اسفند")
+# «۱ بهمن ۱۴۰۳», «اول بهمن ۱۴۰۳» is left alone (ordinal words are rare in dates citizens type).
+_JALALI_WORDS = re.compile(
+    _NOT_DIGIT_BEFORE + r"(\d{1,2})\s*(?:ام|م)?\s+(" + "|".join(_JALALI_MONTHS) + r")(?:\s+ماه)?\s+(?:سال\s+)?(\d{4})"
+    + _NOT_DIGIT_AFTER
+)
 _PHONE = re.compile(
     _NOT_DIGIT_BEFORE
     + r"(?:(?:\+|00)98[\s\-]?|98|0)9\d{2}[\s\-]?\d{3}[\s\-]?\d{2}[\s\-]?\d{2}"
@@ -118,6 +126,12 @@ def extract_entities(text: str) -> list[Entity]:
     for match in _DATE.finditer(folded):
         iso = _iso_date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
         if iso is not None:
+            add("date", iso, match.start(), match.end())
+
+    for match in _JALALI_WORDS.finditer(folded):
+        month = _JALALI_MONTHS.index(match.group(2)) + 1
+        iso = _iso_date(int(match.group(3)), month, int(match.group(1)))
+        if iso is not None and 1300 <= int(match.group(3)) <= 1499 and spans.free(match.start(), match.end()):
             add("date", iso, match.start(), match.end())
 
     for match in _PHONE.finditer(folded):
