@@ -12,9 +12,11 @@ from bot.settings import Settings
 from handlers import render
 from handlers.answers import Answers, AnswerSettings, Understanding
 from handlers.conversation import Conversation, ConversationSettings, Plugin
+from handlers.staff import StaffCommands
 from handlers.staff_replies import StaffReplies
 from nlp import IntentModel
 from services.auth import AuthPolicy, AuthService
+from services.broadcasts import BroadcastService
 from services.cases import CaseService
 from services.clock import Clock, system_clock
 from services.delivery import NoticeDelivery
@@ -76,5 +78,6 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
         settings=ConversationSettings(appeal_days=settings.appeal_days,
                                       lockout_minutes=settings.auth_lockout_minutes),
         questions=answers, extra_taps=answers,
-        plugins=[*plugins, StaffReplies(handoffs, settings.staff_chat_id)])
+        plugins=[*plugins, StaffReplies(handoffs, settings.staff_chat_id),
+                 StaffCommands(staff_ids=settings.staff_ids, state=state, broadcasts=BroadcastService(db, clock))])
     return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id)
