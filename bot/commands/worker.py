@@ -1,0 +1,67 @@
+"""`eblagh worker`: deliver notices, broadcasts and reminders until SIGTERM.
+
+Run as many as you like, on as many machines, with one REDIS_URL and one DATABASE_URL: they share
+one rate budget (DELIVERY_RATE over all chats, DELIVERY_CHAT_RATE per chat), one queue, and the
+timed duties (each done once). Without REDIS_URL the same engine runs in this process alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.messengers import MissingBotToken, build_messenger, describe
+from bot.runtime import open_runtime
+from bot.settings import MissingSecretKey, load_settings
+from bot.worker import WorkerOptions, install_signal_handlers, run_worker
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("worker", help="deliver notices, broadcasts and reminders",
+                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = WorkerOptions()
+    parser.add_argument("--name", default="", help="consumer name (default host:pid)")
+    parser.add_argument("--concurrency", type=int, default=defaults.concurrency, help="messages in flight")
+    parser.add_argument("--pace", type=float, default=defaults.pace,
+                        help="share of DELIVERY_RATE to schedule (room for network jitter)")
+    parser.add_argument("--claim-timeout", type=float, default=defaults.claim_timeout,
+                        help="seconds after which a dead worker's messages are taken over")
+    parser.add_argument("--sweep-interval", type=float, default=defaults.sweep_interval)
+    parser.add_argument("--duty-interval", type=float, default=defaults.duty_interval)
+    parser.add_argument("--metrics-file", type=Path, help="write this worker's counts as JSON on exit")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.getLogger("bot.worker").setLevel(logging.INFO)
+    settings = load_settings()
+    try:
+        runtime = open_runtime(settings)
+        sender = build_messenger(settings)
+    except (MissingBotToken, MissingSecretKey) as error:
+        print(f"eblagh worker: {error}", file=sys.stderr)
+        return 2
+    options = WorkerOptions(name=args.name, concurrency=args.concurrency, pace=args.pace,
+                            claim_timeout=args.claim_timeout, sweep_interval=args.sweep_interval,
+                            duty_interval=args.duty_interval)
+    print(f"eblagh worker: {describe(settings)}", file=sys.stderr)
+
+    async def main() -> dict[str, object]:
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        try:
+            metrics = await run_worker(runtime, sender, stop, options=options)
+        finally:
+            await sender.close()
+            await runtime.database.close()
+        return metrics.as_dict()
+
+    counts = asyncio.run(main())
+    if args.metrics_file:
+        args.metrics_file.write_text(json.dumps(counts))
+    return 0
