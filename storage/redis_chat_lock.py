@@ -1,0 +1,127 @@
+"""Per-chat ordered processing on Redis, for several `eblagh run` processes behind one webhook.
+
+Each chat has a queue (a sorted set of update ids, payloads in a hash) and a lock with a lease.
+Whichever process takes the lock handles the queue in update_id order until it is empty; the lock
+is released only by a script that first checks the queue is empty, so an update submitted while
+the holder is finishing is never left behind. The holder renews the lease while it works; a holder
+that dies leaves its queue to the next submit or to a sweep after the lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[int, str], Awaitable[None]]
+
+_SUBMIT = """
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('SADD', KEYS[3], ARGV[3])
+  return 1
+end
+return 0
+"""
+# Release only when the queue is empty; otherwise keep holding (the caller goes on draining).
+_RELEASE_IF_EMPTY = """
+if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+redis.call('SREM', KEYS[3], ARGV[2])
+return 1
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_DONE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+"""
+
+
+class LeaseLost(RuntimeError):
+    """The lease ran out while handling (a stall longer than the lease): another holder may be in."""
+
+
+class RedisChatLocks:
+    durable = True
+
+    def __init__(self, client: Redis, *, prefix: str = "eblagh", lease_seconds: float = 30.0) -> None:
+        self._client = client
+        self._prefix = f"{prefix}:chat"
+        self._lease_ms = int(lease_seconds * 1000)
+        self._holder = uuid.uuid4().hex  # this process; each drain adds its own suffix
+        self._submit = client.register_script(_SUBMIT)
+        self._release_if_empty = client.register_script(_RELEASE_IF_EMPTY)
+        self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
+        self._done = client.register_script(_DONE)
+
+    def _keys(self, chat: str) -> tuple[str, str, str]:
+        return f"{self._prefix}:{chat}:queue", f"{self._prefix}:{chat}:payloads", f"{self._prefix}:{chat}:lock"
+
+    @property
+    def _pending(self) -> str:
+        return f"{self._prefix}s:pending"
+
+    async def submit(self, chat: str, update_id: int, payload: str) -> bool:
+        queue, payloads, _ = self._keys(chat)
+        added = await self._submit(keys=[queue, payloads, self._pending], args=[update_id, payload, chat])
+        return bool(int(added))
+
+    async def drain(self, chat: str, handle: Handle) -> int:
+        queue, payloads, lock = self._keys(chat)
+        token = f"{self._holder}:{uuid.uuid4().hex[:8]}"
+        if not await self._client.set(lock, token, nx=True, px=self._lease_ms):
+            return 0
+        lost = asyncio.Event()
+        keeper = asyncio.create_task(self._keep(lock, token, lost))
+        handled = 0
+        try:
+            while True:
+                head = await self._client.zrange(queue, 0, 0)
+                if not head:
+                    if int(await self._release_if_empty(keys=[queue, lock, self._pending], args=[token, chat])):
+                        return handled
+                    continue
+                update_id = int(head[0])  # type: ignore[arg-type]
+                payload = await self._client.hget(payloads, str(update_id))  # type: ignore[misc]
+                if payload is not None:
+                    await handle(update_id, payload.decode() if isinstance(payload, bytes) else payload)
+                    handled += 1
+                await self._done(keys=[queue, payloads], args=[update_id])
+                if lost.is_set():
+                    raise LeaseLost(f"lease on chat {chat} ran out while handling")
+        except BaseException:
+            await self._release(keys=[lock], args=[token])
+            raise
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep(self, lock: str, token: str, lost: asyncio.Event) -> None:
+        while True:
+            await asyncio.sleep(self._lease_ms / 3000)
+            try:
+                if not int(await self._renew(keys=[lock], args=[token, self._lease_ms])):
+                    lost.set()
+                    return
+            except Exception:  # Redis unreachable for a moment: the next renewal may succeed
+                log.warning("could not renew a chat lease", exc_info=True)
+
+    async def pending_chats(self) -> list[str]:
+        members = await self._client.smembers(self._pending)  # type: ignore[misc]
+        return sorted(m.decode() if isinstance(m, bytes) else m for m in members)

@@ -1,0 +1,48 @@
+"""Conversation state on Redis: one hash a chat, expiring like the in-memory store.
+
+Generic over the state type so storage needs nothing from services: the composition root passes
+`ChatState.from_mapping` / `ChatState.to_mapping`, and the store then satisfies
+services.state.StateStore structurally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from redis.asyncio import Redis
+
+T = TypeVar("T")
+
+
+class RedisStateStore(Generic[T]):
+    def __init__(self, client: Redis, *, decode: Callable[[dict[str, str]], T],
+                 encode: Callable[[T], dict[str, str]], ttl_seconds: int = 3600, prefix: str = "eblagh") -> None:
+        self._client = client
+        self._decode = decode
+        self._encode = encode
+        self._ttl = ttl_seconds
+        self._prefix = f"{prefix}:state"
+
+    def _key(self, platform: str, chat_id: int) -> str:
+        return f"{self._prefix}:{platform}:{chat_id}"
+
+    async def load(self, platform: str, chat_id: int) -> T:
+        raw = await self._client.hgetall(self._key(platform, chat_id))  # type: ignore[misc]
+        return self._decode({_text(k): _text(v) for k, v in raw.items()})
+
+    async def save(self, platform: str, chat_id: int, state: T) -> None:
+        key = self._key(platform, chat_id)
+        # Replace, not merge: a field the new state lacks must not survive from the old one.
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.hset(key, mapping=self._encode(state))  # type: ignore[arg-type]
+            pipe.expire(key, self._ttl)
+            await pipe.execute()
+
+    async def clear(self, platform: str, chat_id: int) -> None:
+        await self._client.delete(self._key(platform, chat_id))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

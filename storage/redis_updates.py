@@ -1,0 +1,20 @@
+"""Handled Bot API update ids on Redis, shared by every `eblagh run` process of one bot."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+# Telegram keeps an unconfirmed update for 24 hours; marks outlive that comfortably.
+KEEP_SECONDS = 3 * 24 * 3600
+
+
+class RedisUpdateLedger:
+    def __init__(self, client: Redis, bot: str, prefix: str = "eblagh") -> None:
+        self._client = client
+        self._prefix = f"{prefix}:update:{bot}"
+
+    async def is_handled(self, update_id: int) -> bool:
+        return bool(await self._client.exists(f"{self._prefix}:{update_id}"))
+
+    async def mark_handled(self, update_id: int) -> None:
+        await self._client.set(f"{self._prefix}:{update_id}", 1, ex=KEEP_SECONDS)

@@ -1,0 +1,31 @@
+"""Bot API updates already handled, by bot (platform:bot id) and update_id: plain verb-named functions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import HandledUpdate
+
+
+async def is_handled(session: AsyncSession, bot: str, update_id: int) -> bool:
+    found = await session.exec(select(HandledUpdate.update_id).where(
+        HandledUpdate.bot == bot, HandledUpdate.update_id == update_id))
+    return found.first() is not None
+
+
+async def mark_handled(session: AsyncSession, bot: str, update_id: int, now: datetime) -> None:
+    """Idempotent: a second mark of the same update changes nothing."""
+    if not await is_handled(session, bot, update_id):
+        session.add(HandledUpdate(bot=bot, update_id=update_id, handled_at=now))
+        await session.flush()
+
+
+async def forget_before(session: AsyncSession, before: datetime) -> int:
+    """Drop marks older than any update the Bot API could still send again (it keeps them 24 h)."""
+    statement = delete(HandledUpdate).where(HandledUpdate.handled_at < before)  # type: ignore[arg-type]
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return int(result.rowcount or 0)
