@@ -1,0 +1,56 @@
+"""`eblagh run`: serve the bot on Telegram or Bale (long polling, or a webhook when WEBHOOK_URL is set).
+
+SIGTERM or SIGINT stops it cleanly: updates in hand and the current delivery pass finish, exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import Any
+
+from bot.app import load_intent_model
+from bot.messengers import MissingBotToken
+from bot.runner import RunOptions, run_bot
+from bot.runtime import Runtime, open_runtime
+from bot.settings import load_settings
+from nlp import IntentModel
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("run", help="serve the bot on Telegram or Bale (polling or webhook)")
+    defaults = RunOptions()
+    parser.add_argument("--poll-timeout", type=int, default=defaults.poll_timeout,
+                        help="seconds a getUpdates long poll waits (default %(default)s)")
+    parser.add_argument("--delivery-interval", type=float, default=defaults.delivery_interval,
+                        help="seconds between notice delivery passes (default %(default)s)")
+    parser.set_defaults(func=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not settings.bot_token:
+        print("BOT_TOKEN must be set (from @BotFather on Telegram, @botfather on Bale)", file=sys.stderr)
+        return 2
+    runtime = open_runtime(settings)
+    model = load_intent_model(settings)
+    options = RunOptions(poll_timeout=max(args.poll_timeout, 0), delivery_interval=max(args.delivery_interval, 0.05))
+    return asyncio.run(_serve(runtime, model, options))
+
+
+async def _serve(runtime: Runtime, model: IntentModel, options: RunOptions) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        return await run_bot(runtime, stop=stop, model=model, options=options)
+    except MissingBotToken as error:
+        print(error, file=sys.stderr)
+        return 2
+    finally:
+        await runtime.database.close()
+
+

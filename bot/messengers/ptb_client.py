@@ -1,0 +1,58 @@
+"""BotApiClient on python-telegram-bot: its Bot fetches updates and sets the webhook; Update parses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import BotCommand, Update
+from telegram import error as tg
+
+from bot.messengers.botapi import ALLOWED_UPDATES, REQUEST_TIMEOUT
+from bot.messengers.ptb_adapter import PtbMessenger, callback_id, event_from_update
+from bot.messengers.ptb_adapter import _send_error as send_error
+from bot.messengers.updates import Incoming, RawUpdate, update_id_of
+
+log = logging.getLogger(__name__)
+
+
+class PtbClient:
+    def __init__(self, messenger: PtbMessenger) -> None:
+        self._bot = messenger.bot
+        self._platform = messenger.platform
+
+    async def get_updates(self, offset: int | None, long_poll: int) -> list[RawUpdate]:
+        try:
+            # The read timeout must outlast the long poll, or every quiet poll is a TimedOut.
+            updates = await self._bot.get_updates(offset=offset, timeout=long_poll, allowed_updates=list(ALLOWED_UPDATES),
+                                                  read_timeout=long_poll + REQUEST_TIMEOUT)
+        except tg.TelegramError as error:
+            raise send_error(error) from error
+        return [u.to_dict() for u in updates]
+
+    async def set_webhook(self, url: str, secret_token: str | None) -> None:
+        try:
+            await self._bot.set_webhook(url=url, secret_token=secret_token, allowed_updates=list(ALLOWED_UPDATES))
+        except tg.TelegramError as error:
+            raise send_error(error) from error
+
+    async def delete_webhook(self) -> None:
+        try:
+            await self._bot.delete_webhook(drop_pending_updates=False)
+        except tg.TelegramError as error:
+            raise send_error(error) from error
+
+    async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
+        try:
+            await self._bot.set_my_commands([BotCommand(c, d) for c, d in commands])
+        except tg.TelegramError as error:
+            raise send_error(error) from error
+
+    def parse(self, raw: RawUpdate) -> Incoming:
+        update_id = update_id_of(raw) or 0
+        try:
+            update = Update.de_json(raw, self._bot)
+        except (KeyError, TypeError, ValueError):
+            log.warning("update %s could not be read", update_id)
+            return Incoming(update_id, None)
+        return Incoming(update_id, event_from_update(update, self._platform), callback_id(update))

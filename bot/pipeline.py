@@ -1,0 +1,134 @@
+"""One path for every update, however it arrived (long polling or webhook):
+
+    accept: skip if already handled -> parse -> queue on its chat -> drain the chat in the background
+    drain:  per chat, in update_id order, one at a time (services.chat_lock / storage.redis_chat_lock)
+    handle: skip if handled meanwhile -> dispatch -> answer the tap (always) -> mark handled
+
+Every tap gets exactly one answerCallbackQuery, even when the conversation or a send fails. An
+update is marked handled after its replies went out, so a crash repeats at most the one in hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+
+from bot.app import App
+from bot.dispatch import dispatch
+from bot.messengers.updates import BotApiClient, Incoming, RawUpdate, update_id_of
+from bot.patient_sender import PatientSender
+from handlers.events import ButtonTapped
+from services.chat_lock import ChatLocks
+from services.messaging import SendError
+from services.update_ledger import UpdateLedger
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PipelineStats:
+    accepted: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    handled: int = 0
+    failed: int = 0
+
+
+class UpdatePipeline:
+    def __init__(self, app: App, client: BotApiClient, sender: PatientSender, locks: ChatLocks,
+                 ledger: UpdateLedger, bot_key: str) -> None:
+        self._app = app
+        self._client = client
+        self._sender = sender
+        self._locks = locks
+        self._ledger = ledger
+        self._bot_key = bot_key
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.stats = PipelineStats()
+
+    async def accept(self, raw: RawUpdate) -> bool:
+        """Take an update in; True when it was queued for handling (False: duplicate or ignored).
+
+        Returns once the update is safely queued, before it is handled: a webhook can answer 200.
+        """
+        update_id = update_id_of(raw)
+        if update_id is None:
+            self.stats.ignored += 1
+            return False
+        if await self._ledger.is_handled(update_id):
+            self.stats.duplicates += 1
+            log.info("update %s was already handled; skipped", update_id)
+            return False
+        incoming = self._client.parse(raw)
+        if incoming.event is None:
+            # Nothing for the conversation; a tap without usable data is still answered.
+            if incoming.callback_id is not None:
+                await self._answer(incoming.callback_id, "")
+            await self._ledger.mark_handled(update_id)
+            self.stats.ignored += 1
+            return False
+        chat = f"{self._bot_key}:{incoming.event.chat.chat_id}"
+        if not await self._locks.submit(chat, update_id, json.dumps(raw, ensure_ascii=False)):
+            self.stats.duplicates += 1
+            return False
+        self.stats.accepted += 1
+        self.drain_soon(chat)
+        return True
+
+    def drain_soon(self, chat: str) -> None:
+        task = asyncio.create_task(self._drain(chat))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self, chat: str) -> None:
+        try:
+            await self._locks.drain(chat, self._handle)
+        except Exception:
+            # Infrastructure trouble (database, Redis): the update stays queued for the next sweep.
+            log.exception("chat queue %s stopped; it will be retried", chat.rsplit(":", 1)[0])
+
+    async def _handle(self, update_id: int, payload: str) -> None:
+        if await self._ledger.is_handled(update_id):
+            self.stats.duplicates += 1
+            return
+        incoming = self._client.parse(json.loads(payload))
+        await self._run(incoming)
+        await self._ledger.mark_handled(update_id)
+        self.stats.handled += 1
+
+    async def _run(self, incoming: Incoming) -> None:
+        event = incoming.event
+        assert event is not None
+        tap_answer = ""
+        try:
+            response = await dispatch(self._app, event, self._sender)
+            tap_answer = response.tap_answer or ""
+        except Exception:
+            self.stats.failed += 1
+            log.exception("update %s failed", incoming.update_id)
+        finally:
+            if isinstance(event, ButtonTapped) and incoming.callback_id is not None:
+                await self._answer(incoming.callback_id, tap_answer)
+
+    async def _answer(self, callback_id: str, text: str) -> None:
+        try:
+            await self._sender.answer_tap(callback_id, text[:200])
+        except SendError as error:
+            log.warning("tap not answered: %s %s", type(error).__name__, error.detail)
+
+    async def sweep(self) -> None:
+        """Drain chats left with queued updates (a holder that stopped, a failed drain)."""
+        for chat in await self._locks.pending_chats():
+            if chat.startswith(f"{self._bot_key}:"):
+                self.drain_soon(chat)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    async def settle(self) -> None:
+        """Wait until everything accepted so far is handled (or its drain has given up)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

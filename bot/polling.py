@@ -1,0 +1,90 @@
+"""Long polling with the project's own getUpdates loop (the library's Bot makes the call).
+
+Why not aiogram's Dispatcher.start_polling or ptb's Application.run_polling: each confirms an
+update's offset as soon as it is fetched and handles it in its own way, so a restart could lose
+what was in hand, and the two would differ in ordering and dedupe. Here the offset moves past a
+batch only once it is safe: after the batch is handled, or at once when the chat queues are durable
+(Redis), since a queued update then survives a restart anyway. Already-handled updates that come
+back after a crash are skipped by the ledger in the pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from bot.messengers.updates import BotApiClient
+from bot.pipeline import UpdatePipeline
+from services.messaging import Permanent, RetryAfter, SendError, Transient
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 30.0
+T = TypeVar("T")
+
+
+class PollingFailed(RuntimeError):
+    """The Bot API refuses this bot for good (bad token, wrong base URL)."""
+
+
+async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Event, *, long_poll: int,
+               wait_for_batch: bool = True) -> None:
+    """Fetch and hand over updates until `stop` is set; then confirm what was handled."""
+    await client.delete_webhook()  # getUpdates answers 409 while a webhook is set
+    offset: int | None = None
+    confirmed = True
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            updates = await _until_stopped(client.get_updates(offset, long_poll), stop)
+        except RetryAfter as error:
+            await _sleep(stop, error.seconds)
+            continue
+        except (Transient, Permanent) as error:
+            if isinstance(error, Permanent) and "conflict" not in error.detail.lower():
+                raise PollingFailed(error.detail) from error
+            # 409: another poller or a webhook; network trouble, 5xx: try again, more slowly.
+            log.warning("getUpdates failed (%s: %s); retrying in %.1fs", type(error).__name__, error.detail, backoff)
+            await _sleep(stop, backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+            continue
+        if updates is None:
+            break  # stopped while waiting: the batch in flight was never confirmed, it comes back
+        backoff = 0.5
+        confirmed = True  # the call carried the offset, which confirms everything before it
+        for raw in updates:
+            await pipeline.accept(raw)
+        if updates:
+            offset = int(updates[-1]["update_id"]) + 1
+            confirmed = False
+        if wait_for_batch:
+            await pipeline.settle()
+    await pipeline.settle()
+    if offset is not None and not confirmed:
+        # Confirm the last batch; a short request, and what it returns stays unconfirmed.
+        with contextlib.suppress(SendError):
+            await client.get_updates(offset, 0)
+
+
+async def _until_stopped(call: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """The call's result, or None when `stop` came first (the call is then cancelled)."""
+    task = asyncio.ensure_future(call)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, SendError):
+        await task
+    return None
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

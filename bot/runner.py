@@ -1,0 +1,165 @@
+"""`eblagh run`: the conversation on Telegram or Bale through aiogram or python-telegram-bot.
+
+Wiring by settings: BOT_FRAMEWORK picks the library, WEBHOOK_URL picks webhook over long polling,
+REDIS_URL moves conversation state, the per-chat queues and the handled-update marks to Redis so
+several webhook processes can share one bot; otherwise they live in the process and the database.
+
+Start: the Persian commands menu (setMyCommands), then deleteWebhook + getUpdates, or the webhook
+server + setWebhook, and a notice delivery loop on the same messenger. Stop (`stop` set, e.g. by
+SIGTERM): no new updates are taken, the ones in hand and the current delivery pass finish, the
+HTTP sessions close, and the exit status is 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from bot.app import App, build_app
+from bot.messengers import BotApiMessenger, build_messenger, describe
+from bot.messengers.updates import BotApiClient
+from bot.patient_sender import OnUnreachable, PatientSender
+from bot.pipeline import UpdatePipeline
+from bot.polling import PollingFailed, poll
+from bot.runtime import Runtime
+from bot.settings import Framework, Settings
+from bot.webhook import WebhookServer, webhook_route
+from handlers.answers import Understanding
+from handlers.texts import COMMANDS_MENU
+from services.chat_lock import ChatLocks, MemoryChatLocks
+from services.clock import Clock, system_clock
+from services.messaging import SendError
+from services.state import ChatState
+from services.update_ledger import DatabaseUpdateLedger, UpdateLedger
+from storage import citizens
+from storage.redis_chat_lock import RedisChatLocks
+from storage.redis_state import RedisStateStore
+from storage.redis_updates import RedisUpdateLedger
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    poll_timeout: int = 25  # seconds a getUpdates long poll may wait
+    delivery_interval: float = 1.0  # seconds between passes of the notice delivery loop
+    sweep_interval: float = 5.0  # seconds between looks for chat queues nobody is draining
+
+
+def bot_key(settings: Settings) -> str:
+    """platform:bot id (the token's public half): names this bot's marks and queues."""
+    return f"{settings.platform.value}:{(settings.bot_token or '').split(':', 1)[0]}"
+
+
+def client_for(settings: Settings, messenger: BotApiMessenger) -> BotApiClient:
+    if settings.bot_framework is Framework.PTB:
+        from bot.messengers.ptb_adapter import PtbMessenger
+        from bot.messengers.ptb_client import PtbClient
+
+        assert isinstance(messenger, PtbMessenger)
+        return PtbClient(messenger)
+    from bot.messengers.aiogram_adapter import AiogramMessenger
+    from bot.messengers.aiogram_client import AiogramClient
+
+    assert isinstance(messenger, AiogramMessenger)
+    return AiogramClient(messenger)
+
+
+async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding | None = None,
+                  options: RunOptions | None = None, clock: Clock = system_clock) -> int:
+    """Serve until `stop` is set; the exit status (0 after a clean stop)."""
+    options = options or RunOptions()
+    settings = runtime.settings
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    key = bot_key(settings)
+    messenger = build_messenger(settings)
+    try:
+        state = None
+        if redis is not None:
+            state = RedisStateStore[ChatState](redis, decode=ChatState.from_mapping, encode=ChatState.to_mapping)
+        app = build_app(runtime, clock=clock, state=state, model=model)
+        locks: ChatLocks = RedisChatLocks(redis) if redis is not None else MemoryChatLocks()
+        ledger: UpdateLedger
+        if redis is not None:
+            ledger = RedisUpdateLedger(redis, key)
+        else:
+            db_ledger = DatabaseUpdateLedger(runtime.database, key, clock)
+            await db_ledger.forget_old()
+            ledger = db_ledger
+        sender = PatientSender(messenger, on_unreachable=_marker(app, settings, clock))
+        client = client_for(settings, messenger)
+        pipeline = UpdatePipeline(app, client, sender, locks, ledger, key)
+        log.warning("eblagh run: %s, %s", describe(settings),
+                    f"webhook on {settings.webhook_listen}" if settings.webhook_url else "long polling")
+        return await _serve(app, settings, options, client, messenger, pipeline, locks, stop)
+    finally:
+        await messenger.close()
+        if redis is not None:
+            await redis.aclose()
+
+
+async def _serve(app: App, settings: Settings, options: RunOptions, client: BotApiClient,
+                 messenger: BotApiMessenger, pipeline: UpdatePipeline, locks: ChatLocks, stop: asyncio.Event) -> int:
+    try:
+        await client.set_commands(COMMANDS_MENU)
+    except SendError as error:  # a menu is a convenience; Bale may not offer setMyCommands
+        log.warning("commands menu not set: %s %s", type(error).__name__, error.detail)
+    delivery_stop = asyncio.Event()
+    delivery = asyncio.create_task(app.delivery.run_forever(messenger, options.delivery_interval, delivery_stop))
+    sweeper = asyncio.create_task(_sweep(pipeline, stop, options.sweep_interval))
+    status = 0
+    try:
+        if settings.webhook_url:
+            status = await _webhook(settings, client, pipeline, stop)
+        else:
+            await poll(client, pipeline, stop, long_poll=options.poll_timeout, wait_for_batch=not locks.durable)
+    except PollingFailed as error:
+        log.error("the Bot API refuses this bot: %s", error)
+        status = 1
+    finally:
+        stop.set()
+        await pipeline.settle()
+        delivery_stop.set()  # the pass in progress finishes first
+        await delivery
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+    return status
+
+
+async def _webhook(settings: Settings, client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Event) -> int:
+    route = webhook_route(settings)
+    server = WebhookServer(route, pipeline, settings.webhook_listen)
+    await server.start()
+    try:
+        try:
+            await client.set_webhook(route.register_url, route.header_secret)
+        except SendError as error:
+            log.error("setWebhook failed: %s %s", type(error).__name__, error.detail)
+            return 1
+        await stop.wait()
+    finally:
+        await server.stop()  # stop listening first: the Bot API keeps new updates and retries later
+    return 0
+
+
+async def _sweep(pipeline: UpdatePipeline, stop: asyncio.Event, interval: float) -> None:
+    while not stop.is_set():
+        try:
+            await pipeline.sweep()
+        except Exception:
+            log.exception("sweep failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+def _marker(app: App, settings: Settings, clock: Clock) -> OnUnreachable:
+    async def mark_unreachable(chat_id: int) -> None:
+        """A reply bounced off a blocked chat: its binding is skipped until the citizen writes again."""
+        async with app.runtime.database.session() as session:
+            await citizens.mark_unreachable(session, settings.platform.value, chat_id, clock())
+    return mark_unreachable
