@@ -10,6 +10,7 @@ first part's that is not out_of_scope, else out_of_scope.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,9 @@ _NON_SUBSTANTIVE = frozenset({"greeting", "thanks", "help", OUT_OF_SCOPE})
 _SENTENCE_BREAK = re.compile(r"[؟?!؛;\n\r]+|(?<!\d)\.+|\.+(?!\d)|(?:^|\s)(?:همچنین|ضمنا|ضمناً|درضمن|در ضمن)(?=\s|$)")
 _AND = re.compile(r"\s+و\s+")
 _WORD = re.compile(r"\S+")
+_MAX_CHARS = 1000
+_MAX_PARTS = 10
+_MAX_AND_CANDIDATES = 6
 _LEAD_WORDS = 4  # «سلام و عرض ادب خدمت شما» is as long as greetings get before the question
 _HAS_WORD = re.compile(r"[^\W_]")
 
@@ -99,11 +103,14 @@ class IntentModel:
 
     def analyze(self, text: str) -> Analysis:
         """Parts, intents and entities of `text`; never raises on any string."""
-        spans = _split_sentences(text) or [(0, len(text))]
+        # Intents come from the first _MAX_CHARS characters (a pasted ruling must not cost seconds:
+        # every «و» is a split candidate); entities come from the whole text.
+        head = text[:_MAX_CHARS]
+        spans = (_split_sentences(head) or [(0, len(head))])[:_MAX_PARTS]
         parts: list[PartAnalysis] = []
         for start, end in spans:
-            for piece_start, piece_end in self._split_lead(text, start, end):
-                parts.extend(self._split_and(text, piece_start, piece_end))
+            for piece_start, piece_end in self._split_lead(head, start, end):
+                parts.extend(self._split_and(head, piece_start, piece_end))
         return Analysis(text, *_overall(parts), extract_entities(text), parts)
 
     def classify(self, text: str) -> PartAnalysis:
@@ -146,7 +153,7 @@ class IntentModel:
     def _split_and(self, text: str, start: int, end: int) -> list[PartAnalysis]:
         """Classify text[start:end], cut at the first «و» that separates two questions."""
         whole = self._classify_spans(text, [(start, end)])[0]
-        for match in _AND.finditer(text, start, end):
+        for match in itertools.islice(_AND.finditer(text, start, end), _MAX_AND_CANDIDATES):
             left = _trim(text, start, match.start())
             right = _trim(text, match.end(), end)
             if left is None or right is None or min(_words(text, *left), _words(text, *right)) < 2:

@@ -132,3 +132,13 @@ def test_as_dict_is_the_cli_shape(model: IntentModel) -> None:
     data = model.analyze("جریمه ۲ میلیون تومان").as_dict()
     assert {"text", "intent", "confidence", "entities", "parts"} == set(data)
     assert data["entities"] == [{"type": "amount", "value": 20_000_000, "start": 6, "end": 20}]
+
+
+def test_a_pasted_wall_of_text_stays_fast(model: IntentModel) -> None:
+    import time
+
+    text = "جریمه من چقدره و رای من چیه و " * 700 + "کد ملی ۰۰۱۲۳۴۵۶۷۹"
+    began = time.perf_counter()
+    analysis = model.analyze(text)
+    assert time.perf_counter() - began < 1.0
+    assert analysis.entities[-1].type == "national_id"  # entities still come from the whole text
