@@ -9,9 +9,11 @@ formal token", so we ask hazm once for every colloquial form it knows and keep t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 OUTPUT = Path(__file__).parent / "data" / "informal.tsv"
+_DIACRITICS = re.compile("[\u064b-\u0652]")
 
 
 def build() -> dict[str, str]:
@@ -23,6 +25,9 @@ def build() -> dict[str, str]:
     for key in keys:
         sentences = normalizer.normalize(key)
         formal = " ".join(candidates[0] for sentence in sentences for candidates in sentence)
+        # hazm leaves stray half-spaces at word edges and tanwin (قلباً); normalize() removes both,
+        # so keep them out of the table or normalisation would not be idempotent.
+        formal = " ".join(word.strip("\u200c") for word in _DIACRITICS.sub("", formal).split())
         if formal.replace("\u200c", "") != key.replace("\u200c", ""):
             table[key.replace("\u200c", "")] = formal
     # A value that is itself a key would make normalisation non-idempotent (and these few are

@@ -60,3 +60,11 @@ def test_punctuation_is_split_off_and_spaces_collapse() -> None:
 
 def test_features_text_drops_half_spaces_and_masks_digits() -> None:
     assert features_text("پرونده‌ام 1403") == "پروندهام 0000"
+
+
+def test_every_colloquial_table_entry_normalises_idempotently() -> None:
+    from nlp.normalize import _informal_table
+
+    for colloquial in _informal_table():
+        once = normalize(colloquial)
+        assert normalize(once) == once, colloquial
