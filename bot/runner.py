@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -29,6 +30,7 @@ from bot.runtime import Runtime
 from bot.settings import Framework, Settings
 from bot.webhook import WebhookServer, webhook_route
 from handlers.answers import Understanding
+from handlers.conversation import Plugin
 from handlers.texts import COMMANDS_MENU
 from services.chat_lock import ChatLocks, MemoryChatLocks
 from services.clock import Clock, system_clock
@@ -70,7 +72,8 @@ def client_for(settings: Settings, messenger: BotApiMessenger) -> BotApiClient:
 
 
 async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding | None = None,
-                  options: RunOptions | None = None, clock: Clock = system_clock) -> int:
+                  options: RunOptions | None = None, clock: Clock = system_clock,
+                  plugins: Sequence[Plugin] = ()) -> int:
     """Serve until `stop` is set; the exit status (0 after a clean stop)."""
     options = options or RunOptions()
     settings = runtime.settings
@@ -81,7 +84,7 @@ async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding
         state = None
         if redis is not None:
             state = RedisStateStore[ChatState](redis, decode=ChatState.from_mapping, encode=ChatState.to_mapping)
-        app = build_app(runtime, clock=clock, state=state, model=model)
+        app = build_app(runtime, clock=clock, state=state, model=model, plugins=plugins)
         locks: ChatLocks = RedisChatLocks(redis) if redis is not None else MemoryChatLocks()
         ledger: UpdateLedger
         if redis is not None:

@@ -27,7 +27,7 @@ class AiogramClient:
                                                   request_timeout=int(long_poll + REQUEST_TIMEOUT))
         except (TelegramAPIError, ClientDecodeError) as error:
             raise send_error(error) from error
-        return [u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates]
+        return [u.model_dump(mode="json", exclude_unset=True, by_alias=True) for u in updates]
 
     async def set_webhook(self, url: str, secret_token: str | None) -> None:
         try:

@@ -1,0 +1,207 @@
+"""`eblagh run` against the loopback Bot API: one contract for {aiogram, ptb} x {polling, webhook}.
+
+The real runner (bot.runner.run_bot) runs in-process with the real client libraries over HTTP; one
+case runs the `eblagh run` program itself and stops it with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import ClientSession, web
+from sqlmodel import func, select
+
+from handlers import texts
+from handlers.callbacks import Action
+from services.calendar import format_rials
+from services.privacy import Hasher
+from storage.database import Database
+from storage.models import ChatBinding, Notice, Receipt
+from tests.botapi import FakeBotAPI, Limits
+from tests.bot.run_kit import WEBHOOK_SECRET, Echo, Person, free_port, plain, running, settings_for, until
+from tests.factories import create_case, create_citizen, create_ruling
+
+NID, MOBILE = "0012345679", "09121234567"
+OTHER_NID, OTHER_MOBILE = "0499370899", "09351112233"
+FINE = 1_250_000_000
+CITIZEN, OTHER = 1001, 2002
+
+pytestmark = pytest.mark.parametrize(
+    ("framework", "mode"), [(f, m) for f in ("aiogram", "ptb") for m in ("polling", "webhook")])
+
+
+async def seed(db: Database, secret: bytes) -> dict[str, int]:
+    """Two citizens, each with a case and a first-instance fine ruling (hence a notice)."""
+    hasher, notices = Hasher(secret), {}
+    async with db.session() as session:
+        for key, nid, mobile in (("citizen", NID, MOBILE), ("other", OTHER_NID, OTHER_MOBILE)):
+            citizen = await create_citizen(session, hasher, national_id=nid, mobile=mobile, full_name="مریم رضایی")
+            case = await create_case(session, citizen)
+            ruling = await create_ruling(session, case, fine_amount_rials=FINE, text="متن کامل رأی کمیسیون")
+            notice = (await session.exec(select(Notice).where(Notice.ruling_pk == ruling.id))).one()
+            assert notice.id is not None and citizen.id is not None
+            notices[key], notices[f"{key}_id"], notices[f"{key}_case"] = notice.id, citizen.id, case.id or 0
+    return notices
+
+
+async def count(db: Database, model: type) -> int:
+    async with db.session() as session:
+        return int((await session.exec(select(func.count()).select_from(model))).one())
+
+
+async def log_in(person: Person, nid: str, mobile: str) -> None:
+    person.api.send_command(person.user_id, "/start")
+    await person.expect("کد ملی")
+    person.api.send_text(person.user_id, nid)
+    asked = await person.expect("شماره همراه")
+    assert asked.reply_markup and asked.reply_markup["keyboard"][0][0]["request_contact"] is True
+    person.api.share_contact(person.user_id, mobile)
+    await person.expect("هویت شما تأیید شد")
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as server:
+        yield server
+
+
+async def test_the_citizen_journey(api: FakeBotAPI, sqlite_db: Database, secret: bytes, intent_model: object,
+                                   framework: str, mode: str) -> None:
+    ids = await seed(sqlite_db, secret)
+    settings = settings_for(api, secret, framework=framework, mode=mode)
+    person = Person(api, CITIZEN)
+    async with running(settings, sqlite_db, secret, model=intent_model):
+        await log_in(person, NID, MOBILE)
+        card = await person.expect("۱۴۰۳")  # the pushed ruling, with its case number
+        assert "جریمه" in (card.text or "")
+        open_data = person.button(card, Action.OPEN_NOTICE)
+        assert open_data == f"o:{ids['citizen']}"
+
+        assert await person.tap(card, open_data) == texts.TAP_SERVICE_RECORDED
+        await person.expect("متن کامل رأی کمیسیون")
+        await person.expect("مهلت اعتراض")
+        assert await count(sqlite_db, Receipt) == 1
+        assert await person.tap(card, open_data) == ""  # opened again: answered, not recorded again
+        await person.expect("متن کامل رأی کمیسیون")
+        assert await count(sqlite_db, Receipt) == 1
+
+        api.send_text(CITIZEN, "جریمه من چقدره؟")
+        answer = await person.expect("جریمه پرونده")
+        assert plain(format_rials(FINE)) in (answer.text or "")
+    assert list(api.commands.values()) == [[{"command": c, "description": d} for c, d in texts.COMMANDS_MENU]]
+    assert api.unanswered_callbacks == []
+    api.assert_nothing_refused()
+    async with sqlite_db.session() as session:
+        binding = (await session.exec(select(ChatBinding))).one()
+    assert binding.platform == "telegram" and binding.chat_id == CITIZEN
+
+
+async def test_what_is_refused_is_refused_and_every_tap_answered(
+        api: FakeBotAPI, sqlite_db: Database, secret: bytes, framework: str, mode: str) -> None:
+    ids = await seed(sqlite_db, secret)
+    settings = settings_for(api, secret, framework=framework, mode=mode)
+    person, other = Person(api, CITIZEN), Person(api, OTHER)
+    async with running(settings, sqlite_db, secret):
+        api.send_command(CITIZEN, "/start")
+        await person.expect("کد ملی")
+        api.send_text(CITIZEN, NID)
+        await person.expect("شماره همراه")
+        api.share_contact(CITIZEN, MOBILE, contact_user_id=4242)  # someone else's contact
+        await person.expect(texts.CONTACT_NOT_OWN[:30])
+        api.share_contact(CITIZEN, "09120000000")  # the wrong phone
+        await person.expect(texts.CONTACT_MISMATCH[:30])
+        assert await count(sqlite_db, ChatBinding) == 0
+
+        await log_in(other, OTHER_NID, OTHER_MOBILE)
+        card = await other.expect("۱۴۰۳")
+        # The other citizen forges a tap on the first citizen's notice: refused, and answered.
+        answer = await other.tap(card, f"o:{ids['citizen']}", check=False)
+        assert answer == texts.NOTICE_NOT_YOURS
+        assert await other.tap(card, "zz:\u0000forged", check=False) == texts.UNKNOWN_BUTTON
+        assert await other.tap(card, "o:" + "9" * 40, check=False) == texts.UNKNOWN_BUTTON
+        assert await count(sqlite_db, Receipt) == 0
+    assert api.unanswered_callbacks == []
+    api.assert_nothing_refused()
+
+
+async def test_a_429_delays_the_reply_but_it_arrives(sqlite_db: Database, secret: bytes,
+                                                     framework: str, mode: str) -> None:
+    await seed(sqlite_db, secret)
+    async with FakeBotAPI(limits=Limits(chat_per_second=1, retry_after=1)) as api:
+        settings = settings_for(api, secret, framework=framework, mode=mode)
+        person = Person(api, CITIZEN)
+        async with running(settings, sqlite_db, secret):
+            await log_in(person, NID, MOBILE)
+            # Binding answers with two messages at once; the second meets the 429 and waits.
+            await person.expect(texts.BOUND_FALLBACK[:20])
+            await person.expect("۱۴۰۳", timeout=10)  # the pushed notice too, after its own 429s
+        assert api.statuses[429] >= 1
+        assert {r.status for r in api.refused} == {429}
+
+
+async def test_a_blocked_citizen_is_skipped_until_writing_again(
+        api: FakeBotAPI, sqlite_db: Database, secret: bytes, framework: str, mode: str) -> None:
+    ids = await seed(sqlite_db, secret)
+    settings = settings_for(api, secret, framework=framework, mode=mode)
+    person = Person(api, CITIZEN)
+    async with running(settings, sqlite_db, secret):
+        await log_in(person, NID, MOBILE)
+        await person.expect("۱۴۰۳")
+        api.block(CITIZEN)
+        async with sqlite_db.session() as session:  # a new ruling arrives while blocked
+            from storage.models import Case, Citizen
+
+            citizen = await session.get(Citizen, ids["citizen_id"])
+            case = await session.get(Case, ids["citizen_case"])
+            assert citizen is not None and case is not None
+            await create_ruling(session, case, ruling_id="R-NEW", kind="demolition", fine_amount_rials=None)
+
+        async def unreachable() -> bool:
+            async with sqlite_db.session() as session:
+                binding = (await session.exec(select(ChatBinding))).one()
+            return binding.unreachable_at is not None
+
+        for _ in range(200):
+            if await unreachable():
+                break
+            await asyncio.sleep(0.05)
+        assert await unreachable()
+        before = len(person.inbox)
+        api.unblock(CITIZEN)
+        api.send_text(CITIZEN, "سلام")
+        await until(lambda: len(person.inbox) >= before + 2, what="the answer and the held-back notice")
+        await person.expect("قلع")  # the demolition ruling, delivered now
+        assert not await unreachable()
+    assert {r.status for r in api.refused} == {403}
+
+
+async def test_restart_neither_loses_nor_repeats(api: FakeBotAPI, sqlite_db: Database, secret: bytes,
+                                                 framework: str, mode: str) -> None:
+    echo = Echo(delay=0.0)
+    person = Person(api, CITIZEN)
+    port = free_port()
+    settings = settings_for(api, secret, framework=framework, mode=mode, port=port)
+    async with running(settings, sqlite_db, secret, plugins=[echo]):
+        first = api.send_text(CITIZEN, "n1")
+        await person.expect("echo n1")
+    # Down: the citizen keeps writing.
+    api.send_text(CITIZEN, "n2")
+    api.send_text(CITIZEN, "n3")
+    async with running(settings, sqlite_db, secret, plugins=[echo]):
+        await person.expect("echo n2")
+        await person.expect("echo n3")
+        # The Bot API sends a handled update again (as after a crash before it was confirmed).
+        if mode == "webhook":
+            async with ClientSession() as http, http.post(
+                    f"http://127.0.0.1:{port}/hook", json=first,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}) as response:
+                assert response.status == 200
+        else:
+            api._updates.append(first)  # noqa: SLF001 - the fake has no public "redeliver"
+        api.send_text(CITIZEN, "n4")
+        await person.expect("echo n4")
+    assert [text for _chat, text in echo.order] == ["n1", "n2", "n3", "n4"]
+    assert [m.text for m in person.inbox] == ["echo n1", "echo n2", "echo n3", "echo n4"]
+    api.assert_nothing_refused()
