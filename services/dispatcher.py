@@ -47,6 +47,7 @@ class WorkerConfig:
     claim_timeout: float = 60.0  # a claim (or queue entry) this old belongs to a dead worker
     reclaim_interval: float = 5.0
     backend_retry: float = 1.0  # first wait when the database or Redis is away (doubles to 15 s)
+    max_lateness: float = 0.015  # a slot missed by more than this is given up, not used late
 
 
 @dataclass
@@ -59,6 +60,7 @@ class WorkerMetrics:
     deferred: int = 0
     skipped: int = 0  # entries whose row was already taken or done (duplicates stopped by the claim)
     backend_errors: int = 0
+    late_slots: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -193,8 +195,15 @@ class Dispatcher:
         while True:
             reservation = await self._backend(lambda: self._budget.reserve(claimed.chat_id))
             if reservation.reserved:
+                loop = asyncio.get_running_loop()
+                due = loop.time() + reservation.delay
                 await asyncio.sleep(reservation.delay)
-                return True
+                if loop.time() - due <= self._config.max_lateness:
+                    return True
+                # This process stalled past its slot: sending now would bunch up with the sends of
+                # later slots and could overrun the messenger's window. Give the slot up, take another.
+                self.metrics.late_slots += 1
+                continue
             if reservation.chat_busy:
                 # Another message to this chat holds the slot: go back to the queue, no attempt spent.
                 until = self._clock() + timedelta(seconds=reservation.wait)
