@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
-from typing import TypeVar
 
 from bot.messengers.updates import BotApiClient
 from bot.pipeline import UpdatePipeline
@@ -23,7 +21,6 @@ from services.messaging import Permanent, RetryAfter, SendError, Transient
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
-T = TypeVar("T")
 
 
 class PollingFailed(RuntimeError):
@@ -39,7 +36,9 @@ async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Eve
     backoff = 0.5
     while not stop.is_set():
         try:
-            updates = await _until_stopped(client.get_updates(offset, long_poll), stop)
+            # Not cancelled on stop: a long poll abandoned mid-way is ended by the next getUpdates
+            # with a 409, so a stop waits for it (at most `long_poll` seconds).
+            updates = await client.get_updates(offset, long_poll)
         except RetryAfter as error:
             await _sleep(stop, error.seconds)
             continue
@@ -51,10 +50,10 @@ async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Eve
             await _sleep(stop, backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
             continue
-        if updates is None:
-            break  # stopped while waiting: the batch in flight was never confirmed, it comes back
-        backoff = 0.5
         confirmed = True  # the call carried the offset, which confirms everything before it
+        if stop.is_set():
+            break  # stopped while waiting: this batch is not taken, nor confirmed; it comes back
+        backoff = 0.5
         for raw in updates:
             await pipeline.accept(raw)
         if updates:
@@ -67,22 +66,6 @@ async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Eve
         # Confirm the last batch; a short request, and what it returns stays unconfirmed.
         with contextlib.suppress(SendError):
             await client.get_updates(offset, 0)
-
-
-async def _until_stopped(call: Awaitable[T], stop: asyncio.Event) -> T | None:
-    """The call's result, or None when `stop` came first (the call is then cancelled)."""
-    task = asyncio.ensure_future(call)
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopper.cancel()
-    if task.done():
-        return task.result()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, SendError):
-        await task
-    return None
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunOptions:
-    poll_timeout: int = 25  # seconds a getUpdates long poll may wait
+    poll_timeout: int = 10  # seconds a getUpdates long poll may wait (a stop waits for it)
     delivery_interval: float = 1.0  # seconds between passes of the notice delivery loop
     sweep_interval: float = 5.0  # seconds between looks for chat queues nobody is draining
 
