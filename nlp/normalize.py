@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from nlp.digits import fold
 
@@ -53,18 +52,38 @@ def _informal_table() -> Mapping[str, str]:
     return MappingProxyType(table)
 
 
-@cache
-def _hazm_normalizer() -> Any:
-    """hazm's Normalizer with only the table-driven steps (constructing it reads no word lists)."""
-    from hazm import Normalizer  # importing hazm costs ~0.9 s: only when normalising
+class _HazmTables:
+    """hazm's Normalizer restricted to its table-driven steps, in hazm's order.
 
-    return Normalizer(
-        correct_spacing=False,
-        decrease_repeated_chars=False,
-        seperate_mi=False,
-        persian_style=False,  # its 1.2→1٫2 rule is not idempotent; digits are ours anyway
-        persian_numbers=False,
-    )
+    hazm rebuilds its 300-entry translation table on every `normalize` call (~35 µs, most of its
+    cost); here it is built once. The steps themselves are hazm's own methods.
+    """
+
+    def __init__(self) -> None:
+        from hazm import Normalizer, maketrans  # importing hazm costs ~0.9 s: only when normalising
+
+        self._normalizer = Normalizer(
+            correct_spacing=False,
+            decrease_repeated_chars=False,
+            seperate_mi=False,
+            persian_style=False,  # its 1.2→1٫2 rule is not idempotent; digits are ours anyway
+            persian_numbers=False,
+        )
+        self._table = maketrans(self._normalizer.translation_src, self._normalizer.translation_dst)
+
+    def __call__(self, text: str) -> str:
+        normalizer = self._normalizer
+        text = text.translate(self._table)
+        text = normalizer.remove_diacritics(text)
+        text = normalizer.unicodes_replacement(text)
+        result: str = normalizer.remove_specials_chars(text)
+        return result
+
+
+@cache
+def _hazm_tables() -> _HazmTables:
+    """Built once per process (read-only afterwards)."""
+    return _HazmTables()
 
 
 def _fold(text: str) -> str:
@@ -72,8 +91,7 @@ def _fold(text: str) -> str:
 
 
 def _hazm(text: str) -> str:
-    result: str = _hazm_normalizer().normalize(text)
-    return result
+    return _hazm_tables()(text)
 
 
 def _spacing(text: str) -> str:

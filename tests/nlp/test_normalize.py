@@ -68,3 +68,16 @@ def test_every_colloquial_table_entry_normalises_idempotently() -> None:
     for colloquial in _informal_table():
         once = normalize(colloquial)
         assert normalize(once) == once, colloquial
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(st.characters(min_codepoint=0x0600, max_codepoint=0x06FF),
+                                  st.characters(min_codepoint=0xFB50, max_codepoint=0xFEFF)), max_size=30))
+def test_hazm_step_equals_hazm_normalizer(text: str) -> None:
+    from hazm import Normalizer
+
+    from nlp.normalize import _hazm
+
+    reference = Normalizer(correct_spacing=False, decrease_repeated_chars=False, seperate_mi=False,
+                           persian_style=False, persian_numbers=False)
+    assert _hazm(text) == reference.normalize(text)
