@@ -4,8 +4,9 @@ A message is first cut at sentence marks (؟ ? ! . ؛ newline) and at «همچن
 greeting typed without punctuation is cut off when the rest reads as a question; each piece may
 then be cut at a standalone «و» when both sides read as two different substantive questions
 with confidence (so «رای و جریمه من چیه» stays whole, «جریمه‌م چقدره و مهلت اعتراضم کیه» splits).
-The message's intent is the first substantive part's (not greeting/thanks/out_of_scope), else the
-first part's that is not out_of_scope, else out_of_scope.
+The message's intent is the first part's that is a question about the case (not greeting, thanks,
+help or out_of_scope: «سلام. جریمه‌م چقدره؟» is a fine_amount question), else the first help part's,
+else the first part's that is not out_of_scope, else out_of_scope; its confidence is that part's.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def _split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _overall(parts: list[PartAnalysis]) -> tuple[str, float]:
-    for wanted in (lambda p: p.intent not in _NON_SUBSTANTIVE or p.intent == "help",
+    for wanted in (lambda p: p.intent not in _NON_SUBSTANTIVE, lambda p: p.intent == "help",
                    lambda p: p.intent != OUT_OF_SCOPE):
         for part in parts:
             if wanted(part):

@@ -142,3 +142,9 @@ def test_a_pasted_wall_of_text_stays_fast(model: IntentModel) -> None:
     analysis = model.analyze(text)
     assert time.perf_counter() - began < 1.0
     assert analysis.entities[-1].type == "national_id"  # entities still come from the whole text
+
+
+def test_a_case_question_outranks_help_and_courtesies(model: IntentModel) -> None:
+    assert model.analyze("متوجه نشدم. جریمه من چقدره؟").intent == "fine_amount"
+    assert model.analyze("ممنون. راهنما").intent == "help"
+    assert model.analyze("سلام. ممنون").intent == "greeting"
