@@ -74,7 +74,7 @@ _TEN_DIGITS = re.compile(_NOT_DIGIT_BEFORE + r"(?:\d{10}|\d{3}-\d{6}-\d)" + _NOT
 _DIGIT_RUN = re.compile(_NOT_DIGIT_BEFORE + r"\d{4,12}" + _NOT_DIGIT_AFTER)
 _CASE_CUE = re.compile(r"(?:پرونده|پروندهٔ|پروندم|پرونده‌ام|پرونده ام|کلاسه|کلاسهٔ)(?:\s*(?:ی|به|با|شماره|شماره‌ی|شمارهٔ|کلاسه|:|#|\.|،))*\s*$")
 _ID_CUE = re.compile(r"(?:کد\s?ملی|کدملی|شماره\s?ملی)(?:\s*(?:من|ام|م|:|،))*\s*$")
-_CURRENCY = re.compile(r"[\s\u200c]*(تومان|تومن|ریال)(?![^\W\d_])")
+_CURRENCY = re.compile(r"[\s\u200c]*(تومان|تومن|ریال)(?:ه|ی)?(?![^\W\d_])")  # «تومنه»، «ریالی»
 _CUE_WINDOW = 40
 
 
@@ -177,7 +177,7 @@ def extract_entities(text: str) -> list[Entity]:
             continue
         unit = currency.group(1) if currency else "تومان"
         if currency is not None:
-            end = currency.end()
+            end = currency.end(1)  # the copula or suffix («تومنه») is not part of the amount
         add("amount", value if unit == "ریال" else value * 10, start, end)
 
     return sorted(found, key=lambda entity: entity.start)

@@ -104,3 +104,9 @@ def test_extraction_never_raises_and_spans_are_sane(text: str) -> None:
     for entity in extract_entities(text):
         assert 0 <= previous_end <= entity.start < entity.end <= len(text)
         previous_end = entity.end
+
+
+def test_currency_with_a_colloquial_suffix() -> None:
+    text = "جریمه‌م ۵۰۰ هزار تومنه"
+    entity = only(text)
+    assert entity.value == 5_000_000 and text[entity.start:entity.end] == "۵۰۰ هزار تومن"
