@@ -50,13 +50,16 @@ def _load(args: argparse.Namespace) -> Any:
 
 def _classify(args: argparse.Namespace) -> int:
     model = _load(args)
-    for line in sys.stdin:
-        text = line.rstrip("\r\n")
-        result = model.analyze(text).as_dict()
-        if not args.parts:
-            result.pop("parts")
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
-        sys.stdout.flush()  # a pipe reader sees each answer as soon as it is ready
+    try:
+        for line in sys.stdin:
+            text = line.rstrip("\r\n")
+            result = model.analyze(text).as_dict()
+            if not args.parts:
+                result.pop("parts")
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+            sys.stdout.flush()  # a pipe reader sees each answer as soon as it is ready
+    except BrokenPipeError:  # the reader (e.g. `head`) has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
