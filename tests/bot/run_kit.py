@@ -77,7 +77,7 @@ def _listening(listen: str) -> bool:
         return probe.connect_ex((host, int(port))) == 0
 
 
-async def until(check: Callable[[], Any], *, timeout: float = 8.0, what: str = "condition") -> Any:
+async def until(check: Callable[[], Any], *, timeout: float = 8.0, what: str = "condition") -> Any:  # noqa: ASYNC109 - part of the assertion
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -103,7 +103,7 @@ class Person:
     def inbox(self) -> list[ChatMessage]:
         return self.api.messages(self.user_id)
 
-    async def expect(self, text: str, *, timeout: float = 8.0) -> ChatMessage:
+    async def expect(self, text: str, *, timeout: float = 8.0) -> ChatMessage:  # noqa: ASYNC109
         """The first message after those already seen whose text contains `text`."""
         def find() -> ChatMessage | None:
             for index, message in enumerate(self.inbox[self.seen:], start=self.seen):

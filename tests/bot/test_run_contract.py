@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 from sqlmodel import func, select
 
 from handlers import texts
@@ -19,8 +19,8 @@ from services.calendar import format_rials
 from services.privacy import Hasher
 from storage.database import Database
 from storage.models import ChatBinding, Notice, Receipt
-from tests.botapi import FakeBotAPI, Limits
 from tests.bot.run_kit import WEBHOOK_SECRET, Echo, Person, free_port, plain, running, settings_for, until
+from tests.botapi import FakeBotAPI, Limits
 from tests.factories import create_case, create_citizen, create_ruling
 
 NID, MOBILE = "0012345679", "09121234567"
