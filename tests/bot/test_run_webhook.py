@@ -16,7 +16,7 @@ from bot.webhook import webhook_secret
 from handlers import texts
 from storage.database import Database
 from storage.models import ChatBinding
-from tests.bot.run_kit import WEBHOOK_SECRET, Echo, Person, free_port, running, settings_for
+from tests.bot.run_kit import WEBHOOK_SECRET, Echo, Person, free_port, running, settings_for, until
 from tests.bot.test_run_contract import MOBILE, NID, seed
 from tests.botapi import FakeBotAPI
 
@@ -69,6 +69,7 @@ async def test_bale_gets_the_secret_in_the_path(api: FakeBotAPI, sqlite_db: Data
     person = Person(api, CITIZEN)
     async with running(settings, sqlite_db, secret):
         # Bale sends no secret header: the secret is the URL's last segment, and setWebhook has no secret_token.
+        await until(lambda: api.webhook_url, what="setWebhook")
         assert api.webhook_url == f"http://127.0.0.1:{port}/hook/{WEBHOOK_SECRET}" and api.webhook_secret is None
         api.send_command(CITIZEN, "/start")
         await person.expect("کد ملی")
