@@ -96,7 +96,7 @@ async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding
         sender = PatientSender(messenger, on_unreachable=_marker(app, settings, clock))
         client = client_for(settings, messenger)
         pipeline = UpdatePipeline(app, client, sender, locks, ledger, key)
-        log.warning("eblagh run: %s, %s", describe(settings),
+        log.info("eblagh run: %s, %s", describe(settings),
                     f"webhook on {settings.webhook_listen}" if settings.webhook_url else "long polling")
         return await _serve(app, settings, options, client, messenger, pipeline, locks, stop)
     finally:
@@ -122,6 +122,9 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
             await poll(client, pipeline, stop, long_poll=options.poll_timeout, wait_for_batch=not locks.durable)
     except PollingFailed as error:
         log.error("the Bot API refuses this bot: %s", error)
+        status = 1
+    except Exception:
+        log.exception("eblagh run failed")
         status = 1
     finally:
         stop.set()

@@ -205,3 +205,24 @@ async def test_restart_neither_loses_nor_repeats(api: FakeBotAPI, sqlite_db: Dat
     assert [text for _chat, text in echo.order] == ["n1", "n2", "n3", "n4"]
     assert [m.text for m in person.inbox] == ["echo n1", "echo n2", "echo n3", "echo n4"]
     api.assert_nothing_refused()
+
+
+@pytest.mark.redis
+async def test_with_redis_a_login_survives_a_restart(api: FakeBotAPI, sqlite_db: Database, secret: bytes,
+                                                     redis_url: str, framework: str, mode: str) -> None:
+    await seed(sqlite_db, secret)
+    settings = settings_for(api, secret, framework=framework, mode=mode, port=free_port(), redis_url=redis_url)
+    person = Person(api, CITIZEN)
+    async with running(settings, sqlite_db, secret):
+        api.send_command(CITIZEN, "/start")
+        await person.expect("کد ملی")
+        api.send_text(CITIZEN, NID)
+        await person.expect("شماره همراه")
+    api.share_contact(CITIZEN, MOBILE)  # while the bot is down
+    async with running(settings, sqlite_db, secret):
+        await person.expect("هویت شما تأیید شد")
+        card = await person.expect("۱۴۰۳")
+        assert await person.tap(card, person.button(card, Action.OPEN_NOTICE)) == texts.TAP_SERVICE_RECORDED
+    assert await count(sqlite_db, Receipt) == 1
+    assert api.unanswered_callbacks == []
+    api.assert_nothing_refused()
