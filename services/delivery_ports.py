@@ -39,7 +39,7 @@ class WorkQueue(Protocol):
 class RateBudget(Protocol):
     """The bot's send budget: a slot in the bot-wide schedule that also respects the chat's rate."""
 
-    async def reserve(self, chat_id: int) -> Reservation: ...
+    async def reserve(self, chat_id: int, *, again: bool = False) -> Reservation: ...
 
     async def pause(self, seconds: float) -> float: ...
 
@@ -100,7 +100,7 @@ class MemoryWorkQueue:
 class MemoryRateBudget:
     """The same reserving schedule as RedisRateBudget, on this process's monotonic clock."""
 
-    def __init__(self, *, rate: float, chat_rate: float, max_lead: float = 2.0) -> None:
+    def __init__(self, *, rate: float, chat_rate: float, max_lead: float = 1.0) -> None:
         self._interval = 1.0 / rate
         self._chat_interval = 1.0 / chat_rate
         self._max_lead = max_lead
@@ -108,7 +108,7 @@ class MemoryRateBudget:
         self._paused_until = 0.0
         self._chats: dict[int, float] = {}
 
-    async def reserve(self, chat_id: int) -> Reservation:
+    async def reserve(self, chat_id: int, *, again: bool = False) -> Reservation:
         now = time.monotonic()
         if self._paused_until > now:
             return Reservation(False, wait=self._paused_until - now)
@@ -116,7 +116,7 @@ class MemoryRateBudget:
         if slot - now > self._max_lead:
             return Reservation(False, wait=slot - now - self._max_lead)
         chat_free = self._chats.get(chat_id, 0.0)
-        if chat_free > slot:
+        if chat_free > slot and not again:
             return Reservation(False, wait=chat_free - now, chat_busy=True)
         self._next = slot + self._interval
         self._chats[chat_id] = slot + self._chat_interval

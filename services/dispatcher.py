@@ -1,10 +1,13 @@
-"""The delivery worker's consumer: take references from the queue, claim the row, wait for a slot in
+"""The delivery worker's consumer: take references from the queue, claim the rows, wait for a slot in
 the shared budget, send, record the outcome. Notices, broadcast copies and reminders alike.
 
-Order of truth: the row is claimed in the database (queued -> sending, a conditional UPDATE) before
-anything is sent, and the queue entry is acknowledged only after the outcome is recorded. So a
+Order of truth: rows are claimed in the database (queued -> sending, a conditional UPDATE) before
+anything is sent, and a queue entry is acknowledged only after its outcome is recorded. So a
 duplicate queue entry (a reclaimed entry, a sweeper's re-queue after Redis lost its data) is
-harmless, and a crash repeats at most the messages in flight.
+harmless, and a crash repeats at most the messages in flight: sent, and not yet recorded.
+
+Claims and "sent" outcomes are written in batches (one UPDATE for a batch of claims, one executemany
+for the outcomes of the last `record_interval`), which keeps the database cost a message small.
 
 Outcomes: sent; 429 -> every worker pauses for retry_after (the row keeps its claim and goes again,
 no attempt spent); 403 -> blocked, the binding marked unreachable; 400 -> failed; transient ->
@@ -20,7 +23,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,7 +36,7 @@ from services.messaging import MessageSender, OutgoingMessage, Permanent, RetryA
 from storage import citizens, outbox
 from storage.database import Database
 from storage.models import DeliveryStatus
-from storage.outbox import Claimed, parse_ref
+from storage.outbox import Claimed, Lane, parse_ref
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,12 +45,13 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class WorkerConfig:
     concurrency: int = 8  # messages in flight per worker
-    batch: int = 32  # entries taken from the queue at once
+    batch: int = 32  # entries taken from the queue (and claimed) at once
     block_ms: int = 500  # how long a pull waits for new entries
     claim_timeout: float = 60.0  # a claim (or queue entry) this old belongs to a dead worker
     reclaim_interval: float = 5.0
+    record_interval: float = 0.05  # "sent" outcomes are written together at most this late
     backend_retry: float = 1.0  # first wait when the database or Redis is away (doubles to 15 s)
-    max_lateness: float = 0.015  # a slot missed by more than this is given up, not used late
+    max_lateness: float = 0.02  # a slot missed by more than this is given up, not used late
 
 
 @dataclass
@@ -67,6 +71,12 @@ class WorkerMetrics:
         return {k: v for k, v in vars(self).items()}
 
 
+@dataclass
+class _Work:
+    item: QueueItem
+    claimed: Claimed
+
+
 class Dispatcher:
     def __init__(self, db: Database, queue: WorkQueue, budget: RateBudget, sender: MessageSender,
                  composer: MessageComposer, clock: Clock, *, consumer: str,
@@ -84,20 +94,27 @@ class Dispatcher:
         self.metrics = metrics or WorkerMetrics()
         self._rng = rng or random.Random()
         self._stop = asyncio.Event()
+        self._sent: list[tuple[_Work, int, datetime]] = []
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then finish what was taken (in flight and fetched) and return."""
         self._stop = stop
-        local: asyncio.Queue[QueueItem | None] = asyncio.Queue(maxsize=self._config.concurrency * 2)
+        local: asyncio.Queue[_Work | None] = asyncio.Queue(maxsize=self._config.concurrency * 2)
         senders = [asyncio.create_task(self._send_loop(local)) for _ in range(self._config.concurrency)]
+        recorder_stop = asyncio.Event()
+        recorder = asyncio.create_task(self._record_loop(recorder_stop))
         try:
             await self._fetch_loop(local, stop)
         finally:
             for _ in senders:
                 await local.put(None)
             await asyncio.gather(*senders, return_exceptions=True)
+            recorder_stop.set()
+            await asyncio.gather(recorder, return_exceptions=True)
 
-    async def _fetch_loop(self, local: asyncio.Queue[QueueItem | None], stop: asyncio.Event) -> None:
+    # Taking work ---------------------------------------------------------------------------------
+
+    async def _fetch_loop(self, local: asyncio.Queue[_Work | None], stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         next_reclaim = loop.time() + self._config.reclaim_interval
         wait = self._config.backend_retry
@@ -113,10 +130,11 @@ class Dispatcher:
                 room = max(1, local.maxsize - local.qsize())
                 items += await self._queue.pull(self._consumer, min(self._config.batch, room),
                                                 self._config.block_ms)
+                work = await self._claim(items) if items else []
                 wait = self._config.backend_retry
-            except Exception as error:  # Redis away: wait and try again; nothing is lost
+            except Exception as error:  # Redis or the database away: wait and try again; nothing is lost
                 self.metrics.backend_errors += 1
-                log.warning("queue unavailable (%s); retrying in %.0fs", type(error).__name__, wait)
+                log.warning("queue or database unavailable (%s); retrying in %.0fs", type(error).__name__, wait)
                 await _sleep_or_stop(stop, wait)
                 wait = min(wait * 2, 15.0)
                 continue
@@ -124,49 +142,60 @@ class Dispatcher:
                 # In-process queues return at once; do not spin.
                 await _sleep_or_stop(stop, self._config.block_ms / 1000)
                 continue
-            for item in items:
-                await local.put(item)
+            for one in work:
+                await local.put(one)
 
-    async def _send_loop(self, local: asyncio.Queue[QueueItem | None]) -> None:
+    async def _claim(self, items: list[QueueItem]) -> list[_Work]:
+        """Claim the rows of these entries in one transaction; acknowledge the entries nobody may send."""
+        wanted: dict[tuple[Lane, int], QueueItem] = {}
+        unusable: list[QueueItem] = []
+        for item in items:
+            parsed = parse_ref(item.ref)
+            if parsed is None or parsed in wanted:
+                unusable.append(item)
+            else:
+                wanted[parsed] = item
+        now = self._clock()
+        async with self._db.session() as session:
+            claimed = [c for lane in Lane
+                       for c in await outbox.claim(session, lane, [i for (ln, i) in wanted if ln is lane], now)]
+        work = [_Work(wanted.pop((c.lane, c.id)), c) for c in claimed]
+        unusable += wanted.values()  # taken by another worker, done, or not due: stopped by the claim
+        self.metrics.skipped += len(wanted)
+        await self._ack(unusable)
+        return work
+
+    # Sending -------------------------------------------------------------------------------------
+
+    async def _send_loop(self, local: asyncio.Queue[_Work | None]) -> None:
         while True:
-            item = await local.get()
-            if item is None:
+            work = await local.get()
+            if work is None:
                 return
             try:
-                await self.handle(item)
+                await self._handle(work)
             except Exception:
                 # Left unacknowledged: the entry is reclaimed after claim_timeout, the row released.
-                log.exception("delivery of %s failed; it will be taken again", item.ref)
+                log.exception("delivery of %s failed; it will be taken again", work.item.ref)
 
-    async def handle(self, item: QueueItem) -> None:
-        """One queue entry, from claim to acknowledgement."""
-        parsed = parse_ref(item.ref)
-        if parsed is None:
-            await self._ack(item)
-            return
-        lane, row_id = parsed
-        claimed = await self._backend(lambda: self._claim(lane, row_id))
-        if claimed is None:
-            self.metrics.skipped += 1
-            await self._ack(item)
-            return
+    async def _handle(self, work: _Work) -> None:
+        claimed = work.claimed
         message = await self._backend(lambda: self._composer.compose(claimed))
         if message is None:
             await self._record(outbox.mark_final, claimed.lane, claimed.id, DeliveryStatus.FAILED,
                                "what it refers to is gone")
             self.metrics.failed += 1
-        else:
-            await self._deliver(claimed, message)
-        await self._ack(item)
+            await self._ack([work.item])
+            return
+        if await self._deliver(work, message):
+            await self._ack([work.item])  # otherwise the recorder acknowledges once "sent" is written
 
-    async def _claim(self, lane: outbox.Lane, row_id: int) -> Claimed | None:
-        async with self._db.session() as session:
-            return await outbox.claim(session, lane, row_id, self._clock())
-
-    async def _deliver(self, claimed: Claimed, message: OutgoingMessage) -> None:
+    async def _deliver(self, work: _Work, message: OutgoingMessage) -> bool:
+        """Send; True when the outcome is already recorded, False when it waits for the recorder."""
+        claimed = work.claimed
         while True:
             if not await self._wait_for_slot(claimed):
-                return
+                return True
             try:
                 sent = await self._sender.send(claimed.chat_id, message)
             except RetryAfter as error:
@@ -185,24 +214,29 @@ class Dispatcher:
             except Transient as error:
                 await self._transient(claimed, str(error))
             else:
-                await self._record(outbox.mark_sent, claimed, sent.message_id, self._clock())
+                self._sent.append((work, sent.message_id, self._clock()))
                 self.metrics.sent += 1
                 self.metrics.by_kind[claimed.kind] = self.metrics.by_kind.get(claimed.kind, 0) + 1
-            return
+                return False
+            return True
 
     async def _wait_for_slot(self, claimed: Claimed) -> bool:
         """Sleep until this message's slot; False when its chat is busy and it was put back for later."""
+        again = False
+        loop = asyncio.get_running_loop()
         while True:
-            reservation = await self._backend(lambda: self._budget.reserve(claimed.chat_id))
+            # Counted from before the call: a reply read late (a stall) must not shift the slot later.
+            asked = loop.time()
+            reservation = await self._backend(functools.partial(self._budget.reserve, claimed.chat_id, again=again))
             if reservation.reserved:
-                loop = asyncio.get_running_loop()
-                due = loop.time() + reservation.delay
-                await asyncio.sleep(reservation.delay)
+                due = asked + reservation.delay
+                await asyncio.sleep(max(0.0, due - loop.time()))
                 if loop.time() - due <= self._config.max_lateness:
                     return True
                 # This process stalled past its slot: sending now would bunch up with the sends of
                 # later slots and could overrun the messenger's window. Give the slot up, take another.
                 self.metrics.late_slots += 1
+                again = True
                 continue
             if reservation.chat_busy:
                 # Another message to this chat holds the slot: go back to the queue, no attempt spent.
@@ -227,6 +261,24 @@ class Dispatcher:
     async def _blocked(self, session: AsyncSession, claimed: Claimed, error: str) -> None:
         await outbox.mark_final(session, claimed.lane, claimed.id, DeliveryStatus.BLOCKED, error)
         await citizens.mark_unreachable(session, claimed.platform, claimed.chat_id, self._clock())
+
+    # Recording -----------------------------------------------------------------------------------
+
+    async def _record_loop(self, stop: asyncio.Event) -> None:
+        """Write the "sent" outcomes gathered since the last pass, then acknowledge their entries."""
+        while True:
+            stopping = stop.is_set()
+            if self._sent:
+                batch, self._sent = self._sent, []
+                try:
+                    await self._record(outbox.mark_sent, [(w.claimed, mid, at) for w, mid, at in batch])
+                except Exception:
+                    log.exception("could not record %d sent messages; their rows are released later", len(batch))
+                else:
+                    await self._ack([w.item for w, _mid, _at in batch])
+            if stopping and not self._sent:
+                return
+            await _sleep_or_stop(stop, self._config.record_interval)
 
     async def _record(self, write: Callable[..., Awaitable[object]], *args: object) -> None:
         """Write an outcome, waiting out a database restart: what was sent must be recorded as sent."""
@@ -261,11 +313,13 @@ class Dispatcher:
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, 15.0)
 
-    async def _ack(self, item: QueueItem) -> None:
+    async def _ack(self, items: list[QueueItem]) -> None:
+        if not items:
+            return
         try:
-            await self._queue.done([item])
-        except Exception as error:  # the entry comes back, its row is no longer queued: skipped then
-            log.warning("could not acknowledge %s (%s)", item.ref, type(error).__name__)
+            await self._queue.done(items)
+        except Exception as error:  # the entries come back, their rows are no longer queued: skipped then
+            log.warning("could not acknowledge %d entries (%s)", len(items), type(error).__name__)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

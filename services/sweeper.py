@@ -27,7 +27,8 @@ class SweepStats:
 
 class Sweeper:
     def __init__(self, db: Database, queue: WorkQueue, clock: Clock, *, platform: str,
-                 claim_timeout: float = 60.0, max_backlog: int = 5000, page: int = 2000) -> None:
+                 claim_timeout: float = 60.0, max_backlog: int = 5000, page: int = 2000,
+                 pages_per_pass: int = 5) -> None:
         self._db = db
         self._queue = queue
         self._clock = clock
@@ -35,6 +36,8 @@ class Sweeper:
         self._claim_timeout = timedelta(seconds=claim_timeout)
         self._max_backlog = max_backlog
         self._page = page
+        self._pages_per_pass = pages_per_pass
+        self._cursor: dict[Lane, int] = {}
 
     async def sweep(self) -> SweepStats:
         stats = SweepStats()
@@ -45,15 +48,21 @@ class Sweeper:
             stats.created = await deliveries.enqueue_due(session, now)
         room = self._max_backlog - await self._queue.backlog()
         for lane in (Lane.NOTICE, Lane.OUTBOX):
-            after = 0
-            while room > 0:
+            # Go on from where the last pass stopped, so a large queue is not read from the top each time;
+            # at the end, the next pass starts over (rows queued again for a retry have low ids).
+            after = self._cursor.get(lane, 0)
+            for _ in range(self._pages_per_pass):
+                if room <= 0:
+                    break
                 async with self._db.session() as session:
                     ids = await outbox.due_ids(session, lane, self._platform, now, after_id=after, limit=self._page)
                 if not ids:
+                    after = 0
                     break
                 after = ids[-1]
                 missing = await self._queue.missing(outbox.refs_of(lane, ids))
                 added = await self._queue.push(missing[:room])
                 stats.queued += added
                 room -= added
+            self._cursor[lane] = after
         return stats

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Table, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Delivery, DeliveryStatus, Notice
@@ -60,40 +60,48 @@ def _due(table: Table, now: datetime):  # type: ignore[no-untyped-def]
     return or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now)
 
 
-async def claim(session: AsyncSession, lane: Lane, row_id: int, now: datetime) -> Claimed | None:
-    """queued and due -> sending, for one caller only; None when someone else has it or it is done."""
+async def claim(session: AsyncSession, lane: Lane, row_ids: Sequence[int], now: datetime) -> list[Claimed]:
+    """queued and due -> sending, each row for one caller only; rows someone else has, or that are
+    done, are left out."""
+    if not row_ids:
+        return []
     table = _table(lane)
     result = await session.execute(  # type: ignore[deprecated]
         update(table)
-        .where(table.c.id == row_id, table.c.status == DeliveryStatus.QUEUED.value, _due(table, now))
+        .where(table.c.id.in_(list(row_ids)), table.c.status == DeliveryStatus.QUEUED.value, _due(table, now))
         .values(status=DeliveryStatus.SENDING.value, claimed_at=now)
         .returning(*table.c)
     )
-    row = result.mappings().first()
-    if row is None:
-        return None
-    if lane is Lane.NOTICE:
-        kind, ref_id = "notice", int(row["notice_id"])
-    else:
-        kind, ref_id = str(row["kind"]), int(row["ref_id"])
-    return Claimed(lane, int(row["id"]), str(row["platform"]), int(row["chat_id"]), int(row["attempts"]),
-                   kind, ref_id)
+    claimed = []
+    for row in result.mappings().all():
+        if lane is Lane.NOTICE:
+            kind, ref_id = "notice", int(row["notice_id"])
+        else:
+            kind, ref_id = str(row["kind"]), int(row["ref_id"])
+        claimed.append(Claimed(lane, int(row["id"]), str(row["platform"]), int(row["chat_id"]),
+                               int(row["attempts"]), kind, ref_id))
+    return claimed
 
 
-async def mark_sent(session: AsyncSession, claimed: Claimed, message_id: int, now: datetime) -> None:
-    table = _table(claimed.lane)
-    await session.execute(  # type: ignore[deprecated]
-        update(table).where(table.c.id == claimed.id)
-        .values(status=DeliveryStatus.SENT.value, message_id=message_id, sent_at=now,
-                attempts=table.c.attempts + 1, last_error=None, claimed_at=None)
-    )
-    if claimed.lane is Lane.NOTICE:
-        # The first accepted delivery starts the deemed-service clock.
-        notices = Notice.__table__  # type: ignore[attr-defined]
+async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Claimed, int, datetime]]) -> None:
+    """Record (claimed, message_id, sent_at) outcomes, one statement per lane (executemany)."""
+    for lane in Lane:
+        rows = [(c, message_id, at) for c, message_id, at in sent if c.lane is lane]
+        if not rows:
+            continue
+        table = _table(lane)
         await session.execute(  # type: ignore[deprecated]
-            update(notices).where(notices.c.id == claimed.ref_id, notices.c.first_delivered_at.is_(None))
-            .values(first_delivered_at=now)
-        )
+            update(table).where(table.c.id == bindparam("row_id"))
+            .values(status=DeliveryStatus.SENT.value, message_id=bindparam("mid"), sent_at=bindparam("at"),
+                    attempts=table.c.attempts + 1, last_error=None, claimed_at=None),
+            [{"row_id": c.id, "mid": message_id, "at": at} for c, message_id, at in rows])
+        if lane is Lane.NOTICE:
+            # The first accepted delivery starts the deemed-service clock.
+            notices = Notice.__table__  # type: ignore[attr-defined]
+            await session.execute(  # type: ignore[deprecated]
+                update(notices).where(notices.c.id == bindparam("notice_id"), notices.c.first_delivered_at.is_(None))
+                .values(first_delivered_at=bindparam("at")),
+                [{"notice_id": c.ref_id, "at": at} for c, _mid, at in rows])
 
 
 async def mark_retry(session: AsyncSession, lane: Lane, row_id: int, error: str, next_attempt_at: datetime,

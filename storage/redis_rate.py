@@ -14,17 +14,27 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 # Replies: {0, delay_us} reserved, send after delay; {1, wait_us} paused; {2, wait_us} schedule full;
-# {3, wait_us} this chat is busy for wait_us (nothing reserved).
+# {3, wait_us} this chat is busy for wait_us (nothing reserved). ARGV[4] = '1': the caller gave up
+# its previous slot for this chat unused (a stall), so the chat's own booking does not count.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local gi, ci, lead = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
 if paused > now then return {1, string.format('%.0f', paused - now)} end
-local g = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+local last = redis.call('GET', KEYS[1])
+local g
+if last then
+  g = math.max(tonumber(last), now)
+else
+  -- No schedule: a first start, or Redis lost it. Slots booked before a loss may still be
+  -- outstanding (up to `lead` ahead), so the new schedule starts after them.
+  g = now + lead
+  redis.call('SET', KEYS[1], string.format('%.0f', g), 'PX', math.floor(lead / 1000) + 60000)
+end
 if g - now > lead then return {2, string.format('%.0f', g - now - lead)} end
 local c = tonumber(redis.call('GET', KEYS[2]) or '0')
-if c > g then return {3, string.format('%.0f', c - now)} end
+if c > g and ARGV[4] ~= '1' then return {3, string.format('%.0f', c - now)} end
 redis.call('SET', KEYS[1], string.format('%.0f', g + gi), 'PX', math.floor((g + gi - now) / 1000) + 60000)
 redis.call('SET', KEYS[2], string.format('%.0f', g + ci), 'PX', math.floor((g + ci - now) / 1000) + 1000)
 return {0, string.format('%.0f', g - now)}
@@ -58,7 +68,7 @@ class RedisRateBudget:
     """`RateBudget` on Redis, shared by every worker of one bot."""
 
     def __init__(self, client: Redis, *, rate: float, chat_rate: float, platform: str,
-                 max_lead: float = 2.0, prefix: str = "eblagh") -> None:
+                 max_lead: float = 1.0, prefix: str = "eblagh") -> None:
         self._client = client
         self._global_us = 1_000_000 / rate
         self._chat_us = 1_000_000 / chat_rate
@@ -67,10 +77,11 @@ class RedisRateBudget:
         self._reserve = client.register_script(_RESERVE)
         self._pause = client.register_script(_PAUSE)
 
-    async def reserve(self, chat_id: int) -> Reservation:
+    async def reserve(self, chat_id: int, *, again: bool = False) -> Reservation:
+        """A slot for a message to `chat_id`; `again` after giving up an unused slot for the same chat."""
         code, micros = await self._reserve(
             keys=[f"{self._keys}:all", f"{self._keys}:chat:{chat_id}", f"{self._keys}:paused"],
-            args=[f"{self._global_us:.0f}", f"{self._chat_us:.0f}", f"{self._lead_us:.0f}"])
+            args=[f"{self._global_us:.0f}", f"{self._chat_us:.0f}", f"{self._lead_us:.0f}", "1" if again else "0"])
         seconds = int(micros) / 1_000_000
         if int(code) == 0:
             return Reservation(True, delay=seconds)

@@ -1,0 +1,435 @@
+"""Delivery benchmark: eblagh workers against the loopback Bot API with the limit enforced; one JSON object.
+
+    python bench/delivery.py [--messages 20000] [--limit 300] [--workers 3] [--kill-at 0.3]
+                             [--wipe-messages 4000] [--baseline-messages 6000] [--database-url postgresql://...]
+
+1. broadcast: `--messages` subscribers (1 % blocked the bot), one `eblagh broadcast create`, `--workers`
+   `eblagh worker` processes on one PostgreSQL and one Redis; one worker is killed with SIGKILL once
+   `--kill-at` of the messages went out. The fake Bot API (`python -m tests.botapi`, another process)
+   enforces `--limit` messages a second over the bot and 1 a second per chat, with 429 + retry_after.
+2. redis_wipe: a fresh worker brings the fleet back to `--workers`; a second broadcast to
+   `--wipe-messages` other subscribers (2 % blocked), Redis flushed half way.
+3. baselines at the same limit against the same server: python-telegram-bot's AIORateLimiter in one
+   process (128 concurrent sends), and a plain loop with a fixed sleep of 1/limit after each send.
+
+Measured from the server's side: achieved rate (requests that passed flood control, a second, over the
+busy period) over the limit, 429s, lost (reachable chats without the message), duplicates (copies
+beyond one), CPU seconds a message (psutil, all processes of the sender). Needs PostgreSQL and Redis
+on 127.0.0.1 (DESIGN.md); creates and drops its own database, uses Redis database 14.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the project first: bench/nlp.py would shadow the nlp package
+
+import asyncpg  # noqa: E402
+import psutil  # noqa: E402
+import redis.asyncio as redis  # noqa: E402
+from aiohttp import ClientSession  # noqa: E402
+
+from services.broadcasts import BroadcastService  # noqa: E402
+from services.clock import system_clock  # noqa: E402
+from storage.database import Database, upgrade  # noqa: E402
+from tests.botapi.control import ControlClient  # noqa: E402
+from tests.delivery_kit import SECRET, seed_subscribers  # noqa: E402
+
+PYTHON = sys.executable
+EBLAGH = str(Path(PYTHON).with_name("eblagh"))
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+class Monitor:
+    """Samples the server's counters and the senders' CPU while a phase runs."""
+
+    def __init__(self, control: ControlClient) -> None:
+        self.control = control
+        self.samples: list[tuple[float, int]] = []  # (monotonic time, requests that passed flood control)
+        self.cpu: dict[int, float] = {}
+        self.cpu_start: dict[int, float] = {}
+
+    async def cpu_of(self, pids: Sequence[int]) -> dict[int, float]:
+        times = {pid: psutil.Process(pid).cpu_times() for pid in pids}
+        return {pid: t.user + t.system for pid, t in times.items()}
+
+    async def passed(self) -> int:
+        stats = await self.control.stats()
+        statuses = stats["statuses"]
+        return int(statuses.get("200", 0)) + int(statuses.get("403", 0))
+
+    async def sample(self, pids: Sequence[int] = ()) -> int:
+        passed = await self.passed()
+        self.samples.append((time.monotonic(), passed))
+        for pid in pids:
+            try:
+                times = psutil.Process(pid).cpu_times()
+                self.cpu[pid] = times.user + times.system
+            except psutil.Error:
+                pass  # killed: its last sample stands
+        return passed
+
+    def span(self, total: int) -> dict[str, float]:
+        """When the first request passed and when the last did, in seconds from the first sample."""
+        zero = self.samples[0][0] if self.samples else 0.0
+        start = next((t for t, n in self.samples if n > 0), zero)
+        end = next((t for t, n in self.samples if n >= total), zero)
+        return {"first_request_s": round(start - zero, 1), "last_request_s": round(end - zero, 1)}
+
+    def rate(self, total: int) -> float:
+        """Requests a second between the first one and the moment the last one passed."""
+        start = next((t for t, n in self.samples if n > 0), None)
+        end = next((t for t, n in self.samples if n >= total), None)
+        if start is None or end is None or end <= start:
+            return 0.0
+        # The first sample with traffic saw up to one interval's worth already: count from the one before.
+        before = max((t for t, n in self.samples if n == 0), default=start)
+        return total / (end - before)
+
+
+async def first_429(control: ControlClient, monitor: Monitor) -> float | None:
+    """Seconds from the start of the phase to the first 429 (the server's monotonic clock)."""
+    refused = [r for r in await control.refused() if r["status"] == 429]
+    if not refused or not monitor.samples:
+        return None
+    return round(min(r["at"] for r in refused) - monitor.samples[0][0], 1)
+
+
+async def count_copies(base_url: str, chats: Sequence[int], text: str) -> dict[int, int]:
+    """How many copies of `text` each chat holds, from the server's per-chat record."""
+    copies: dict[int, int] = {}
+    semaphore = asyncio.Semaphore(64)
+    async with ClientSession() as session:
+        async def one(chat: int) -> None:
+            async with semaphore, session.get(f"{base_url}/control/messages", params={"chat_id": str(chat)}) as r:
+                messages = (await r.json())["messages"]
+                copies[chat] = sum(1 for m in messages if m["text"] == text)
+
+        await asyncio.gather(*(one(chat) for chat in chats))
+    return copies
+
+
+def delivery_summary(copies: dict[int, int], reachable: Sequence[int]) -> dict[str, int]:
+    return {"lost": sum(1 for c in reachable if copies.get(c, 0) == 0),
+            "duplicates": sum(max(0, copies.get(c, 0) - 1) for c in reachable)}
+
+
+def start_server(limit: float) -> tuple[subprocess.Popen[str], str, str]:
+    process = subprocess.Popen([PYTHON, "-m", "tests.botapi", "--global-rate", str(limit), "--chat-rate", "1",
+                                "--retry-after", "1"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    info = json.loads(process.stdout.readline())
+    return process, info["base_url"], info["token"]
+
+
+class Workers:
+    def __init__(self, env: dict[str, str], folder: Path) -> None:
+        self.env = env
+        self.folder = folder
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str) -> None:
+        log = (self.folder / f"{name}.log").open("wb")
+        self.processes[name] = subprocess.Popen(
+            [EBLAGH, "worker", "--name", name, "--concurrency", "16", "--claim-timeout", "10",
+             "--sweep-interval", "0.5", "--duty-interval", "5", "--metrics-file", str(self.folder / f"{name}.json")],
+            cwd=self.folder, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    async def wait_started(self, limit_seconds: float = 60.0) -> None:
+        """Until every running worker has logged that it started (imports and connections done)."""
+        deadline = time.monotonic() + limit_seconds
+        while time.monotonic() < deadline:
+            logs = [(self.folder / f"{name}.log").read_text(errors="replace") for name in self.alive()]
+            if all(" started on " in text for text in logs):
+                await asyncio.sleep(0.5)
+                return
+            await asyncio.sleep(0.2)
+        raise TimeoutError("workers did not start")
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes.values()]
+
+    def alive(self) -> list[str]:
+        return [n for n, p in self.processes.items() if p.poll() is None]
+
+    def stop_all(self) -> dict[str, int | None]:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        return {name: process.wait(timeout=60) for name, process in self.processes.items()}
+
+    def metrics(self) -> dict[str, Any]:
+        found = {}
+        for name in self.processes:
+            path = self.folder / f"{name}.json"
+            if path.exists():
+                found[name] = json.loads(path.read_text())
+        return found
+
+
+async def create_broadcast(env: dict[str, str], text: str, segment: str) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        EBLAGH, "broadcast", "create", "--text", text, "--segment", segment, "--json",
+        env=env, stdout=asyncio.subprocess.PIPE)
+    out, _ = await process.communicate()
+    assert process.returncode == 0, out
+    return dict(json.loads(out))
+
+
+async def wait_until(check: Callable[[], Any], monitor: Monitor, pids: Callable[[], list[int]],
+                     limit_seconds: float, on_sample: Callable[[int], Any] | None = None) -> bool:
+    deadline = time.monotonic() + limit_seconds
+    while time.monotonic() < deadline:
+        passed = await monitor.sample(pids())
+        if on_sample is not None:
+            await on_sample(passed)
+        if await check():
+            await monitor.sample(pids())
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def eblagh_phases(args: argparse.Namespace, base_url: str, token: str, control: ControlClient,
+                        database_url: str, folder: Path) -> dict[str, Any]:
+    db = Database(database_url)
+    chats = list(range(2_000_001, 2_000_001 + args.messages))
+    blocked = set(chats[::100])
+    wipe_chats = list(range(3_000_001, 3_000_001 + args.wipe_messages))
+    wipe_blocked = set(wipe_chats[::50])
+    await control.add_users(chats + wipe_chats)
+    for chat in sorted(blocked | wipe_blocked):
+        await control.block(chat)
+    await seed_subscribers(db, chats, district=5)
+    await seed_subscribers(db, wipe_chats, district=7)
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "SECRET_KEY": SECRET.decode(),
+           "BOT_TOKEN": token, "BOT_API_BASE": base_url, "PLATFORM": "telegram",
+           "DELIVERY_RATE": str(args.limit), "DELIVERY_CHAT_RATE": "1", "PYTHONPATH": str(ROOT)}
+    service = BroadcastService(db, system_clock)
+    client = redis.Redis.from_url(REDIS_URL)
+    await client.flushdb()
+    workers = Workers(env, folder)
+    result: dict[str, Any] = {}
+
+    # Phase 1: one broadcast, one worker killed -9 at kill_at.
+    await control.reset_stats()
+    monitor = Monitor(control)
+    text = f"اطلاعیه شماره ۱ — {uuid.uuid4().hex[:6]}"
+    # Workers are long-lived: start them first, and measure from the moment they are up.
+    for index in range(args.workers):
+        workers.start(f"w{index + 1}")
+    await workers.wait_started()
+    monitor.cpu_start = await monitor.cpu_of(workers.pids)
+    created = await create_broadcast(env, text, "district:5")
+    killed: dict[str, Any] = {}
+
+    async def kill_when_due(passed: int) -> None:
+        if not killed and passed >= args.kill_at * args.messages:
+            victim = workers.processes["w1"]
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            killed.update({"worker": "w1", "at_messages": passed})
+
+    async def finished(broadcast_id: int) -> bool:
+        progress = await service.status(broadcast_id)
+        return progress is not None and progress.pending == 0
+
+    started = time.monotonic()
+    done = await wait_until(lambda: finished(created["id"]), monitor, lambda: workers.pids, args.timeout,
+                            kill_when_due)
+    elapsed = time.monotonic() - started
+    stats = await control.stats()
+    progress = await service.status(created["id"])
+    assert progress is not None
+    copies = await count_copies(base_url, chats, text)
+    reachable = [c for c in chats if c not in blocked]
+    passed_total = await monitor.passed()
+    cpu = sum(monitor.cpu.values()) - sum(monitor.cpu_start.values())
+    result["broadcast"] = {
+        "messages": args.messages, "blocked_chats": len(blocked), "workers": args.workers, "limit": args.limit,
+        "finished": done, "seconds": round(elapsed, 1), **monitor.span(passed_total),
+        "achieved_rate": round(monitor.rate(passed_total), 1),
+        "rate_over_limit": round(monitor.rate(passed_total) / args.limit, 3),
+        "http_429": int(stats["rate_limited"]), "first_429_s": await first_429(control, monitor), "killed": killed,
+        **delivery_summary(copies, reachable),
+        "status": progress.as_json(),
+        "status_exact": progress.sent == len(reachable) and progress.blocked == len(blocked),
+        "cpu_seconds_per_message": round(cpu / max(passed_total, 1), 5),
+    }
+
+    # Phase 2: back to full strength, a second broadcast, Redis wiped half way.
+    workers.start("w4")
+    await workers.wait_started()
+    await control.reset_stats()
+    monitor = Monitor(control)
+    text = f"اطلاعیه شماره ۲ — {uuid.uuid4().hex[:6]}"
+    created = await create_broadcast(env, text, "district:7")
+    wiped: dict[str, Any] = {}
+
+    async def wipe_when_due(passed: int) -> None:
+        if not wiped and passed >= 0.5 * args.wipe_messages:
+            await client.flushdb()
+            wiped["at_messages"] = passed
+
+    started = time.monotonic()
+    done = await wait_until(lambda: finished(created["id"]), monitor, lambda: workers.pids, args.timeout,
+                            wipe_when_due)
+    elapsed = time.monotonic() - started
+    stats = await control.stats()
+    progress = await service.status(created["id"])
+    assert progress is not None
+    copies = await count_copies(base_url, wipe_chats, text)
+    reachable = [c for c in wipe_chats if c not in wipe_blocked]
+    result["redis_wipe"] = {
+        "messages": args.wipe_messages, "blocked_chats": len(wipe_blocked), "workers": len(workers.alive()),
+        "finished": done, "seconds": round(elapsed, 1), "wiped": wiped,
+        "achieved_rate": round(monitor.rate(await monitor.passed()), 1),
+        "http_429": int(stats["rate_limited"]), **delivery_summary(copies, reachable),
+        "status": progress.as_json(),
+        "status_exact": progress.sent == len(reachable) and progress.blocked == len(wipe_blocked),
+    }
+    result["exit_statuses"] = workers.stop_all()
+    result["worker_metrics"] = workers.metrics()
+    await client.flushdb()
+    await client.aclose()
+    await db.close()
+    return result
+
+
+async def ptb_baseline(args: argparse.Namespace, base_url: str, token: str, control: ControlClient,
+                       chats: list[int]) -> dict[str, Any]:
+    from telegram.error import TelegramError
+    from telegram.ext import AIORateLimiter, ExtBot
+    from telegram.request import HTTPXRequest
+
+    limiter = AIORateLimiter(overall_max_rate=args.limit, overall_time_period=1, max_retries=5)
+    bot: ExtBot[None] = ExtBot(token, base_url=f"{base_url}/bot", rate_limiter=limiter,
+                               request=HTTPXRequest(connection_pool_size=128))
+    await bot.initialize()
+    text = f"ptb {uuid.uuid4().hex[:6]}"
+    errors = 0
+    semaphore = asyncio.Semaphore(128)
+
+    async def one(chat: int) -> None:
+        nonlocal errors
+        async with semaphore:
+            try:
+                await bot.send_message(chat, text)
+            except TelegramError:
+                errors += 1
+
+    return await _baseline(control, base_url, chats, text, lambda: asyncio.gather(*(one(c) for c in chats)),
+                           args.limit, bot.shutdown, lambda: errors)
+
+
+async def plain_baseline(args: argparse.Namespace, base_url: str, token: str, control: ControlClient,
+                         chats: list[int]) -> dict[str, Any]:
+    from aiogram.exceptions import TelegramAPIError
+
+    from bot.messengers.aiogram_adapter import build_bot
+
+    bot = build_bot(token, base_url)
+    text = f"plain {uuid.uuid4().hex[:6]}"
+    errors = 0
+
+    async def loop() -> None:
+        nonlocal errors
+        for chat in chats:
+            try:
+                await bot.send_message(chat, text)
+            except TelegramAPIError:
+                errors += 1
+            await asyncio.sleep(1 / args.limit)
+
+    return await _baseline(control, base_url, chats, text, loop, args.limit, bot.session.close, lambda: errors)
+
+
+async def _baseline(control: ControlClient, base_url: str, chats: list[int], text: str, run: Callable[[], Any],
+                    limit: float, close: Callable[[], Any], errors: Callable[[], int]) -> dict[str, Any]:
+    await asyncio.sleep(1.5)  # the previous phase's per-chat windows and penalties have passed
+    await control.reset_stats()
+    monitor = Monitor(control)
+    me = psutil.Process()
+    cpu_before = me.cpu_times().user + me.cpu_times().system
+    task = asyncio.ensure_future(run())
+    started = time.monotonic()
+    while not task.done():
+        await monitor.sample()
+        await asyncio.sleep(0.2)
+    await task
+    elapsed = time.monotonic() - started
+    cpu = me.cpu_times().user + me.cpu_times().system - cpu_before
+    await monitor.sample()
+    await close()
+    stats = await control.stats()
+    copies = await count_copies(base_url, chats, text)
+    passed = await monitor.passed()
+    return {"messages": len(chats), "seconds": round(elapsed, 1), "achieved_rate": round(monitor.rate(passed), 1),
+            "rate_over_limit": round(monitor.rate(passed) / limit, 3), "http_429": int(stats["rate_limited"]),
+            "gave_up": errors(), **delivery_summary(copies, chats),
+            "cpu_seconds_per_message": round(cpu / max(passed, 1), 5)}
+
+
+async def create_database() -> tuple[str, str]:
+    name = f"eblagh_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(host="127.0.0.1", user="postgres", database="postgres")
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    return name, f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+async def drop_database(name: str) -> None:
+    conn = await asyncpg.connect(host="127.0.0.1", user="postgres", database="postgres")
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    server, base_url, token = start_server(args.limit)
+    name, url = await create_database()
+    try:
+        await asyncio.to_thread(upgrade, url)
+        with tempfile.TemporaryDirectory(prefix="eblagh-bench-") as temporary:
+            folder = args.logs or temporary
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            async with ControlClient(base_url) as control:
+                result: dict[str, Any] = {
+                    "server": {"global_per_second": args.limit, "chat_per_second": 1, "retry_after": 1,
+                               "implementation": "tests.botapi (loopback, separate process)"}}
+                result.update(await eblagh_phases(args, base_url, token, control, url, Path(folder)))
+                if args.baseline_messages:
+                    chats = [c for c in range(2_000_001, 2_000_001 + args.baseline_messages) if (c - 2_000_001) % 100]
+                    result["ptb_aioratelimiter"] = await ptb_baseline(args, base_url, token, control, chats)
+                    result["plain_loop_fixed_sleep"] = await plain_baseline(args, base_url, token, control, chats)
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        await drop_database(name)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--limit", type=float, default=300.0, help="messages a second the server allows")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--kill-at", type=float, default=0.3)
+    parser.add_argument("--wipe-messages", type=int, default=4_000)
+    parser.add_argument("--baseline-messages", type=int, default=6_000)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--logs", help="keep the workers' logs and counts in this folder")
+    print(json.dumps(asyncio.run(main(parser.parse_args())), ensure_ascii=False, indent=1))
