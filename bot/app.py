@@ -25,7 +25,6 @@ from services.holidays import HolidayCalendar
 from services.law import LawPolicy
 from services.notices import NoticeService
 from services.offices import OfficeDirectory
-from services.service_dates import ServiceRule
 from services.state import MemoryStateStore, StateStore
 
 
@@ -44,7 +43,7 @@ class App:
 
 def law_policy(runtime: Runtime) -> LawPolicy:
     settings = runtime.settings
-    return LawPolicy(rule=ServiceRule(settings.service_rule.value), deemed_days=settings.deemed_service_days,
+    return LawPolicy(rule=settings.service_rule, deemed_days=settings.deemed_service_days,
                      appeal_days=settings.appeal_days, holidays=HolidayCalendar.load())
 
 

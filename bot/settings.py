@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.service_dates import ServiceRule
+
 
 class Framework(StrEnum):
     AIOGRAM = "aiogram"
@@ -22,11 +24,6 @@ class Framework(StrEnum):
 class Platform(StrEnum):
     TELEGRAM = "telegram"
     BALE = "bale"
-
-
-class ServiceRule(StrEnum):
-    VIEW_OR_DEEMED = "view_or_deemed"
-    DELIVERY = "delivery"
 
 
 class Settings(BaseSettings):

@@ -52,13 +52,14 @@ class Shell:
         line = line.rstrip("\r\n")
         if not line.strip():
             return True
+        event: Event | None
         if line.startswith(":"):
-            event = self._directive(line.strip())
-            if event is False:
+            if line.strip() == ":quit":
                 return False
+            event = self._directive(line.strip())
         else:
             event = self._message(line)
-        if event is not None and event is not True:
+        if event is not None:
             async with self._lock:
                 response = await dispatch(self._app, event, self._console)
                 if isinstance(event, ButtonTapped) and response.tap_answer:
@@ -72,11 +73,10 @@ class Shell:
             return CommandReceived(self.chat, command[0], command[1])
         return TextReceived(self.chat, line)
 
-    def _directive(self, line: str) -> Event | bool | None:
+    def _directive(self, line: str) -> Event | None:
+        """The event a directive stands for, or None when it only changes the shell or is wrong."""
         name, _, rest = line[1:].partition(" ")
         args = rest.split()
-        if name == "quit":
-            return False
         if name == "user" and len(args) == 1 and args[0].lstrip("-").isdigit():
             self.user_id = int(args[0])
             self._console.current_chat = self.user_id
