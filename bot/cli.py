@@ -12,6 +12,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bot.settings import MissingSecretKey
+
 # Subcommand modules, in the order `eblagh --help` lists them.
 COMMAND_MODULES = ("shell", "run", "worker", "imports", "receipts", "broadcast", "db", "nlp")
 
@@ -39,7 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    status: int = args.func(args)
+    try:
+        status: int = args.func(args)
+    except MissingSecretKey as error:
+        print(f"eblagh: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
     return status
 
 
