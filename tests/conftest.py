@@ -11,6 +11,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -86,14 +87,23 @@ async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Data
     await database.close()
 
 
+@asynccontextmanager
+async def _pg_database(template: str) -> AsyncIterator[Database]:
+    """A fresh PostgreSQL database copied from the migrated template, dropped afterwards."""
+    name = f"eblagh_t_{uuid.uuid4().hex[:10]}"
+    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    database = Database(f"postgresql://postgres@{PG_HOST}:5432/{name}")
+    try:
+        yield database
+    finally:
+        await database.close()
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 async def pg_db(pg_template: str) -> AsyncIterator[Database]:
-    name = f"eblagh_t_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    database = Database(f"postgresql://postgres@{PG_HOST}:5432/{name}")
-    yield database
-    await database.close()
-    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with _pg_database(pg_template) as database:
+        yield database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -104,13 +114,8 @@ async def db(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Pa
         yield database
         await database.close()
         return
-    template = request.getfixturevalue("pg_template")
-    name = f"eblagh_t_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    database = Database(f"postgresql://postgres@{PG_HOST}:5432/{name}")
-    yield database
-    await database.close()
-    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with _pg_database(request.getfixturevalue("pg_template")) as database:
+        yield database
 
 
 @pytest.fixture
