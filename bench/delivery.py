@@ -41,10 +41,13 @@ import asyncpg  # noqa: E402
 import psutil  # noqa: E402
 import redis.asyncio as redis  # noqa: E402
 from aiohttp import ClientSession  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from services.broadcasts import BroadcastService  # noqa: E402
 from services.clock import system_clock  # noqa: E402
+from storage import broadcasts  # noqa: E402
 from storage.database import Database, upgrade  # noqa: E402
+from storage.outbox_models import OutboxMessage  # noqa: E402
 from tests.botapi.control import ControlClient  # noqa: E402
 from tests.delivery_kit import SECRET, seed_subscribers  # noqa: E402
 
@@ -54,11 +57,16 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 class Monitor:
-    """Samples the server's counters and the senders' CPU while a phase runs."""
+    """Follows a broadcast's progress in the database and the senders' CPU while a phase runs.
 
-    def __init__(self, control: ControlClient) -> None:
-        self.control = control
-        self.samples: list[tuple[float, int]] = []  # (monotonic time, requests that passed flood control)
+    The server is asked nothing while messages flow: its control side shares the event loop that
+    enforces the limit, and a slow control request there would bunch up the sends behind it.
+    """
+
+    def __init__(self, db: Database, broadcast_id: int) -> None:
+        self.db = db
+        self.broadcast_id = broadcast_id
+        self.started = time.monotonic()
         self.cpu: dict[int, float] = {}
         self.cpu_start: dict[int, float] = {}
 
@@ -67,45 +75,35 @@ class Monitor:
         return {pid: t.user + t.system for pid, t in times.items()}
 
     async def passed(self) -> int:
-        stats = await self.control.stats()
-        statuses = stats["statuses"]
-        return int(statuses.get("200", 0)) + int(statuses.get("403", 0))
+        """Messages whose request went through (sent, or refused with 403 by a blocked chat)."""
+        async with self.db.session() as session:
+            counts = await broadcasts.counts(session, self.broadcast_id)
+        return counts.get("sent", 0) + counts.get("blocked", 0)
 
     async def sample(self, pids: Sequence[int] = ()) -> int:
-        passed = await self.passed()
-        self.samples.append((time.monotonic(), passed))
         for pid in pids:
             try:
                 times = psutil.Process(pid).cpu_times()
                 self.cpu[pid] = times.user + times.system
             except psutil.Error:
                 pass  # killed: its last sample stands
-        return passed
+        return await self.passed()
 
-    def span(self, total: int) -> dict[str, float]:
-        """When the first request passed and when the last did, in seconds from the first sample."""
-        zero = self.samples[0][0] if self.samples else 0.0
-        start = next((t for t, n in self.samples if n > 0), zero)
-        end = next((t for t, n in self.samples if n >= total), zero)
-        return {"first_request_s": round(start - zero, 1), "last_request_s": round(end - zero, 1)}
-
-    def rate(self, total: int) -> float:
-        """Requests a second between the first one and the moment the last one passed."""
-        start = next((t for t, n in self.samples if n > 0), None)
-        end = next((t for t, n in self.samples if n >= total), None)
-        if start is None or end is None or end <= start:
-            return 0.0
-        # The first sample with traffic saw up to one interval's worth already: count from the one before.
-        before = max((t for t, n in self.samples if n == 0), default=start)
-        return total / (end - before)
+    async def timing(self, total: int) -> dict[str, float]:
+        """Achieved rate from the rows' sent_at: all messages over the span from the first to the last."""
+        async with self.db.session() as session:
+            result = await session.execute(  # type: ignore[deprecated]
+                select(func.min(OutboxMessage.sent_at), func.max(OutboxMessage.sent_at))
+                .where(OutboxMessage.kind == "broadcast", OutboxMessage.ref_id == self.broadcast_id))
+            first, last = result.one()
+        span = (last - first).total_seconds() if first and last else 0.0
+        return {"busy_seconds": round(span, 2), "achieved_rate": round(total / span, 1) if span else 0.0}
 
 
-async def first_429(control: ControlClient, monitor: Monitor) -> float | None:
-    """Seconds from the start of the phase to the first 429 (the server's monotonic clock)."""
+async def first_429(control: ControlClient, started: float) -> float | None:
+    """Seconds from the start of the phase to the first 429 (the server's monotonic clock is ours)."""
     refused = [r for r in await control.refused() if r["status"] == 429]
-    if not refused or not monitor.samples:
-        return None
-    return round(min(r["at"] for r in refused) - monitor.samples[0][0], 1)
+    return round(min(r["at"] for r in refused) - started, 1) if refused else None
 
 
 async def count_copies(base_url: str, chats: Sequence[int], text: str) -> dict[int, int]:
@@ -226,15 +224,16 @@ async def eblagh_phases(args: argparse.Namespace, base_url: str, token: str, con
     result: dict[str, Any] = {}
 
     # Phase 1: one broadcast, one worker killed -9 at kill_at.
-    await control.reset_stats()
-    monitor = Monitor(control)
     text = f"اطلاعیه شماره ۱ — {uuid.uuid4().hex[:6]}"
     # Workers are long-lived: start them first, and measure from the moment they are up.
     for index in range(args.workers):
         workers.start(f"w{index + 1}")
     await workers.wait_started()
-    monitor.cpu_start = await monitor.cpu_of(workers.pids)
+    await control.reset_stats()
+    cpu_start = await Monitor(db, 0).cpu_of(workers.pids)
     created = await create_broadcast(env, text, "district:5")
+    monitor = Monitor(db, created["id"])
+    monitor.cpu_start = cpu_start
     killed: dict[str, Any] = {}
 
     async def kill_when_due(passed: int) -> None:
@@ -259,12 +258,13 @@ async def eblagh_phases(args: argparse.Namespace, base_url: str, token: str, con
     reachable = [c for c in chats if c not in blocked]
     passed_total = await monitor.passed()
     cpu = sum(monitor.cpu.values()) - sum(monitor.cpu_start.values())
+    timing = await monitor.timing(passed_total)
     result["broadcast"] = {
         "messages": args.messages, "blocked_chats": len(blocked), "workers": args.workers, "limit": args.limit,
-        "finished": done, "seconds": round(elapsed, 1), **monitor.span(passed_total),
-        "achieved_rate": round(monitor.rate(passed_total), 1),
-        "rate_over_limit": round(monitor.rate(passed_total) / args.limit, 3),
-        "http_429": int(stats["rate_limited"]), "first_429_s": await first_429(control, monitor), "killed": killed,
+        "finished": done, "seconds": round(elapsed, 1), **timing,
+        "rate_over_limit": round(timing["achieved_rate"] / args.limit, 3),
+        "http_429": int(stats["rate_limited"]), "first_429_s": await first_429(control, monitor.started),
+        "killed": killed,
         **delivery_summary(copies, reachable),
         "status": progress.as_json(),
         "status_exact": progress.sent == len(reachable) and progress.blocked == len(blocked),
@@ -275,9 +275,9 @@ async def eblagh_phases(args: argparse.Namespace, base_url: str, token: str, con
     workers.start("w4")
     await workers.wait_started()
     await control.reset_stats()
-    monitor = Monitor(control)
     text = f"اطلاعیه شماره ۲ — {uuid.uuid4().hex[:6]}"
     created = await create_broadcast(env, text, "district:7")
+    monitor = Monitor(db, created["id"])
     wiped: dict[str, Any] = {}
 
     async def wipe_when_due(passed: int) -> None:
@@ -297,8 +297,9 @@ async def eblagh_phases(args: argparse.Namespace, base_url: str, token: str, con
     result["redis_wipe"] = {
         "messages": args.wipe_messages, "blocked_chats": len(wipe_blocked), "workers": len(workers.alive()),
         "finished": done, "seconds": round(elapsed, 1), "wiped": wiped,
-        "achieved_rate": round(monitor.rate(await monitor.passed()), 1),
-        "http_429": int(stats["rate_limited"]), **delivery_summary(copies, reachable),
+        **await monitor.timing(await monitor.passed()),
+        "http_429": int(stats["rate_limited"]), "first_429_s": await first_429(control, monitor.started),
+        **delivery_summary(copies, reachable),
         "status": progress.as_json(),
         "status_exact": progress.sent == len(reachable) and progress.blocked == len(wipe_blocked),
     }
@@ -324,15 +325,17 @@ async def ptb_baseline(args: argparse.Namespace, base_url: str, token: str, cont
     errors = 0
     semaphore = asyncio.Semaphore(128)
 
-    async def one(chat: int) -> None:
+    async def one(chat: int, done: list[float]) -> None:
         nonlocal errors
         async with semaphore:
             try:
                 await bot.send_message(chat, text)
+                done.append(time.monotonic())
             except TelegramError:
                 errors += 1
 
-    return await _baseline(control, base_url, chats, text, lambda: asyncio.gather(*(one(c) for c in chats)),
+    return await _baseline(control, base_url, chats, text,
+                           lambda done: asyncio.gather(*(one(c, done) for c in chats)),
                            args.limit, bot.shutdown, lambda: errors)
 
 
@@ -346,11 +349,12 @@ async def plain_baseline(args: argparse.Namespace, base_url: str, token: str, co
     text = f"plain {uuid.uuid4().hex[:6]}"
     errors = 0
 
-    async def loop() -> None:
+    async def loop(done: list[float]) -> None:
         nonlocal errors
         for chat in chats:
             try:
                 await bot.send_message(chat, text)
+                done.append(time.monotonic())
             except TelegramAPIError:
                 errors += 1
             await asyncio.sleep(1 / args.limit)
@@ -358,30 +362,28 @@ async def plain_baseline(args: argparse.Namespace, base_url: str, token: str, co
     return await _baseline(control, base_url, chats, text, loop, args.limit, bot.session.close, lambda: errors)
 
 
-async def _baseline(control: ControlClient, base_url: str, chats: list[int], text: str, run: Callable[[], Any],
-                    limit: float, close: Callable[[], Any], errors: Callable[[], int]) -> dict[str, Any]:
+async def _baseline(control: ControlClient, base_url: str, chats: list[int], text: str,
+                    run: Callable[[list[float]], Any], limit: float, close: Callable[[], Any],
+                    errors: Callable[[], int]) -> dict[str, Any]:
     await asyncio.sleep(1.5)  # the previous phase's per-chat windows and penalties have passed
     await control.reset_stats()
-    monitor = Monitor(control)
     me = psutil.Process()
     cpu_before = me.cpu_times().user + me.cpu_times().system
-    task = asyncio.ensure_future(run())
+    done: list[float] = []  # when each accepted send returned
     started = time.monotonic()
-    while not task.done():
-        await monitor.sample()
-        await asyncio.sleep(0.2)
-    await task
+    await run(done)
     elapsed = time.monotonic() - started
     cpu = me.cpu_times().user + me.cpu_times().system - cpu_before
-    await monitor.sample()
     await close()
     stats = await control.stats()
     copies = await count_copies(base_url, chats, text)
-    passed = await monitor.passed()
-    return {"messages": len(chats), "seconds": round(elapsed, 1), "achieved_rate": round(monitor.rate(passed), 1),
-            "rate_over_limit": round(monitor.rate(passed) / limit, 3), "http_429": int(stats["rate_limited"]),
+    span = max(done) - min(done) if len(done) > 1 else 0.0
+    rate = (len(done) - 1) / span if span else 0.0
+    return {"messages": len(chats), "seconds": round(elapsed, 1), "busy_seconds": round(span, 2),
+            "achieved_rate": round(rate, 1), "rate_over_limit": round(rate / limit, 3),
+            "http_429": int(stats["rate_limited"]), "first_429_s": await first_429(control, started),
             "gave_up": errors(), **delivery_summary(copies, chats),
-            "cpu_seconds_per_message": round(cpu / max(passed, 1), 5)}
+            "cpu_seconds_per_message": round(cpu / max(len(done), 1), 5)}
 
 
 async def create_database() -> tuple[str, str]:
