@@ -113,16 +113,16 @@ class MemoryRateBudget:
         if self._paused_until > now:
             return Reservation(False, wait=self._paused_until - now)
         slot = max(self._next, now)
-        if slot - now > self._max_lead:
-            return Reservation(False, wait=slot - now - self._max_lead)
         chat_free = self._chats.get(chat_id, 0.0)
         if chat_free > slot and not again:
             return Reservation(False, wait=chat_free - now, chat_busy=True)
+        if slot - now > self._max_lead:
+            return Reservation(False, wait=slot - now - self._max_lead)
         self._next = slot + self._interval
         self._chats[chat_id] = slot + self._chat_interval
         if len(self._chats) > 100_000:  # forget chats whose slot has long passed
             self._chats = {c: t for c, t in self._chats.items() if t > now}
-        return Reservation(True, delay=slot - now)
+        return Reservation(True, delay=slot - now, slot_us=round(slot * 1_000_000))
 
     async def pause(self, seconds: float) -> float:
         now = time.monotonic()

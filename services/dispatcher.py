@@ -9,8 +9,8 @@ harmless, and a crash repeats at most the messages in flight: sent, and not yet 
 Claims and "sent" outcomes are written in batches (one UPDATE for a batch of claims, one executemany
 for the outcomes of the last `record_interval`), which keeps the database cost a message small.
 
-Outcomes: sent; 429 -> every worker pauses for retry_after (the row keeps its claim and goes again,
-no attempt spent); 403 -> blocked, the binding marked unreachable; 400 -> failed; transient ->
+Outcomes: sent; 429 -> every worker pauses for retry_after (the row goes back to the queue for after
+the pause, no attempt spent); 403 -> blocked, the binding marked unreachable; 400 -> failed; transient ->
 queued again after backoff with jitter, failed after `RetryPolicy.max_attempts`.
 """
 
@@ -95,14 +95,16 @@ class Dispatcher:
         self._rng = rng or random.Random()
         self._stop = asyncio.Event()
         self._sent: list[tuple[_Work, int, datetime]] = []
+        self._held: set[tuple[Lane, int]] = set()  # rows this worker has claimed and not yet recorded
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then finish what was taken (in flight and fetched) and return."""
         self._stop = stop
-        local: asyncio.Queue[_Work | None] = asyncio.Queue(maxsize=self._config.concurrency * 2)
+        local: asyncio.Queue[_Work | None] = asyncio.Queue(maxsize=self._config.concurrency)
         senders = [asyncio.create_task(self._send_loop(local)) for _ in range(self._config.concurrency)]
         recorder_stop = asyncio.Event()
         recorder = asyncio.create_task(self._record_loop(recorder_stop))
+        heartbeat = asyncio.create_task(self._heartbeat_loop(recorder_stop))
         try:
             await self._fetch_loop(local, stop)
         finally:
@@ -110,7 +112,7 @@ class Dispatcher:
                 await local.put(None)
             await asyncio.gather(*senders, return_exceptions=True)
             recorder_stop.set()
-            await asyncio.gather(recorder, return_exceptions=True)
+            await asyncio.gather(recorder, heartbeat, return_exceptions=True)
 
     # Taking work ---------------------------------------------------------------------------------
 
@@ -134,7 +136,8 @@ class Dispatcher:
                 wait = self._config.backend_retry
             except Exception as error:  # Redis or the database away: wait and try again; nothing is lost
                 self.metrics.backend_errors += 1
-                log.warning("queue or database unavailable (%s); retrying in %.0fs", type(error).__name__, wait)
+                log.warning("queue or database unavailable (%s: %s); retrying in %.0fs", type(error).__name__,
+                            str(error)[:160], wait)
                 await _sleep_or_stop(stop, wait)
                 wait = min(wait * 2, 15.0)
                 continue
@@ -160,6 +163,7 @@ class Dispatcher:
             claimed = [c for lane in Lane
                        for c in await outbox.claim(session, lane, [i for (ln, i) in wanted if ln is lane], now)]
         work = [_Work(wanted.pop((c.lane, c.id)), c) for c in claimed]
+        self._held.update((c.lane, c.id) for c in claimed)
         unusable += wanted.values()  # taken by another worker, done, or not due: stopped by the claim
         self.metrics.skipped += len(wanted)
         await self._ack(unusable)
@@ -179,6 +183,13 @@ class Dispatcher:
                 log.exception("delivery of %s failed; it will be taken again", work.item.ref)
 
     async def _handle(self, work: _Work) -> None:
+        try:
+            await self._handle_claimed(work)
+        finally:
+            if not any(w is work for w, _mid, _at in self._sent):
+                self._held.discard((work.claimed.lane, work.claimed.id))
+
+    async def _handle_claimed(self, work: _Work) -> None:
         claimed = work.claimed
         message = await self._backend(lambda: self._composer.compose(claimed))
         if message is None:
@@ -193,32 +204,33 @@ class Dispatcher:
     async def _deliver(self, work: _Work, message: OutgoingMessage) -> bool:
         """Send; True when the outcome is already recorded, False when it waits for the recorder."""
         claimed = work.claimed
-        while True:
-            if not await self._wait_for_slot(claimed):
-                return True
-            try:
-                sent = await self._sender.send(claimed.chat_id, message)
-            except RetryAfter as error:
-                # The whole bot must wait; this row keeps its claim and goes again after the pause.
-                self.metrics.rate_limited += 1
-                await self._backend(functools.partial(self._budget.pause, error.seconds))
-                continue
-            except Unreachable as error:
-                await self._record(self._blocked, claimed, str(error))
-                self.metrics.blocked += 1
-            except Permanent as error:
-                log.warning("%s refused: %s", claimed.ref, error)
-                await self._record(outbox.mark_final, claimed.lane, claimed.id, DeliveryStatus.FAILED,
-                                   f"permanent: {error}")
-                self.metrics.failed += 1
-            except Transient as error:
-                await self._transient(claimed, str(error))
-            else:
-                self._sent.append((work, sent.message_id, self._clock()))
-                self.metrics.sent += 1
-                self.metrics.by_kind[claimed.kind] = self.metrics.by_kind.get(claimed.kind, 0) + 1
-                return False
+        if not await self._wait_for_slot(claimed):
             return True
+        try:
+            sent = await self._sender.send(claimed.chat_id, message)
+        except RetryAfter as error:
+            # The whole bot must wait. The row goes back to the queue for after the pause, no attempt
+            # spent: holding the claim through pauses could outlast claim_timeout.
+            self.metrics.rate_limited += 1
+            await self._backend(functools.partial(self._budget.pause, error.seconds))
+            until = self._clock() + timedelta(seconds=error.seconds)
+            await self._record(outbox.mark_retry, claimed.lane, claimed.id, f"429: {error}", until, False)
+        except Unreachable as error:
+            await self._record(self._blocked, claimed, str(error))
+            self.metrics.blocked += 1
+        except Permanent as error:
+            log.warning("%s refused: %s", claimed.ref, error)
+            await self._record(outbox.mark_final, claimed.lane, claimed.id, DeliveryStatus.FAILED,
+                               f"permanent: {error}")
+            self.metrics.failed += 1
+        except Transient as error:
+            await self._transient(claimed, str(error))
+        else:
+            self._sent.append((work, sent.message_id, self._clock()))
+            self.metrics.sent += 1
+            self.metrics.by_kind[claimed.kind] = self.metrics.by_kind.get(claimed.kind, 0) + 1
+            return False
+        return True
 
     async def _wait_for_slot(self, claimed: Claimed) -> bool:
         """Sleep until this message's slot; False when its chat is busy and it was put back for later."""
@@ -276,9 +288,24 @@ class Dispatcher:
                     log.exception("could not record %d sent messages; their rows are released later", len(batch))
                 else:
                     await self._ack([w.item for w, _mid, _at in batch])
+                self._held.difference_update((w.claimed.lane, w.claimed.id) for w, _mid, _at in batch)
             if stopping and not self._sent:
                 return
             await _sleep_or_stop(stop, self._config.record_interval)
+
+    async def _heartbeat_loop(self, stop: asyncio.Event) -> None:
+        """Renew this worker's claims while it holds them (waiting for a slot, a pause, the database)."""
+        while not stop.is_set():
+            await _sleep_or_stop(stop, self._config.claim_timeout / 3)
+            held = list(self._held)
+            if not held:
+                continue
+            try:
+                async with self._db.session() as session:
+                    for lane in Lane:
+                        await outbox.touch(session, lane, [i for ln, i in held if ln is lane], self._clock())
+            except Exception as error:
+                log.warning("could not renew %d claims (%s)", len(held), type(error).__name__)
 
     async def _record(self, write: Callable[..., Awaitable[object]], *args: object) -> None:
         """Write an outcome, waiting out a database restart: what was sent must be recorded as sent."""

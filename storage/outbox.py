@@ -122,6 +122,15 @@ async def mark_final(session: AsyncSession, lane: Lane, row_id: int, status: Del
     )
 
 
+async def touch(session: AsyncSession, lane: Lane, row_ids: Sequence[int], now: datetime) -> None:
+    """The sender holding these claims is alive: renew them, so they are not taken as stale."""
+    if row_ids:
+        table = _table(lane)
+        await session.execute(  # type: ignore[deprecated]
+            update(table).where(table.c.id.in_(list(row_ids)), table.c.status == DeliveryStatus.SENDING.value)
+            .values(claimed_at=now))
+
+
 async def release_stale(session: AsyncSession, lane: Lane, older_than: datetime) -> int:
     """Claims of a sender that died mid-send go back to the queue (at most those may repeat)."""
     table = _table(lane)

@@ -32,12 +32,12 @@ else
   g = now + lead
   redis.call('SET', KEYS[1], string.format('%.0f', g), 'PX', math.floor(lead / 1000) + 60000)
 end
-if g - now > lead then return {2, string.format('%.0f', g - now - lead)} end
 local c = tonumber(redis.call('GET', KEYS[2]) or '0')
 if c > g and ARGV[4] ~= '1' then return {3, string.format('%.0f', c - now)} end
+if g - now > lead then return {2, string.format('%.0f', g - now - lead)} end
 redis.call('SET', KEYS[1], string.format('%.0f', g + gi), 'PX', math.floor((g + gi - now) / 1000) + 60000)
 redis.call('SET', KEYS[2], string.format('%.0f', g + ci), 'PX', math.floor((g + ci - now) / 1000) + 1000)
-return {0, string.format('%.0f', g - now)}
+return {0, string.format('%.0f', g - now), string.format('%.0f', g)}
 """
 
 _PAUSE = """
@@ -62,6 +62,7 @@ class Reservation:
     delay: float = 0.0
     wait: float = 0.0
     chat_busy: bool = False
+    slot_us: int = 0  # the slot on the schedule's own clock (Redis time, microseconds), for checks
 
 
 class RedisRateBudget:
@@ -79,12 +80,13 @@ class RedisRateBudget:
 
     async def reserve(self, chat_id: int, *, again: bool = False) -> Reservation:
         """A slot for a message to `chat_id`; `again` after giving up an unused slot for the same chat."""
-        code, micros = await self._reserve(
+        reply = await self._reserve(
             keys=[f"{self._keys}:all", f"{self._keys}:chat:{chat_id}", f"{self._keys}:paused"],
             args=[f"{self._global_us:.0f}", f"{self._chat_us:.0f}", f"{self._lead_us:.0f}", "1" if again else "0"])
+        code, micros = reply[0], reply[1]
         seconds = int(micros) / 1_000_000
         if int(code) == 0:
-            return Reservation(True, delay=seconds)
+            return Reservation(True, delay=seconds, slot_us=int(reply[2]))
         return Reservation(False, wait=seconds, chat_busy=int(code) == 3)
 
     async def pause(self, seconds: float) -> float:
