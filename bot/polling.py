@@ -30,7 +30,12 @@ class PollingFailed(RuntimeError):
 async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Event, *, long_poll: int,
                wait_for_batch: bool = True) -> None:
     """Fetch and hand over updates until `stop` is set; then confirm what was handled."""
-    await client.delete_webhook()  # getUpdates answers 409 while a webhook is set
+    try:
+        await client.delete_webhook()  # getUpdates answers 409 while a webhook is set
+    except Permanent as error:  # 401: a wrong token or base URL
+        raise PollingFailed(error.detail) from error
+    except Transient as error:  # getUpdates will tell whether the server is back
+        log.warning("deleteWebhook failed: %s", error.detail)
     offset: int | None = None
     confirmed = True
     backoff = 0.5

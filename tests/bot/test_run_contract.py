@@ -226,3 +226,16 @@ async def test_with_redis_a_login_survives_a_restart(api: FakeBotAPI, sqlite_db:
     assert await count(sqlite_db, Receipt) == 1
     assert api.unanswered_callbacks == []
     api.assert_nothing_refused()
+
+
+async def test_a_wrong_token_ends_the_run_with_status_1(api: FakeBotAPI, sqlite_db: Database, secret: bytes,
+                                                        framework: str, mode: str) -> None:
+    from bot.runner import run_bot
+    from bot.runtime import Runtime
+
+    settings = settings_for(api, secret, framework=framework, mode=mode).model_copy(
+        update={"bot_token": "123456789:wrong"})
+    runtime = Runtime(settings=settings, database=sqlite_db, hasher=Hasher(secret))
+    status = await asyncio.wait_for(run_bot(runtime, stop=asyncio.Event()), 10)
+    assert status == 1
+    assert {r.status for r in api.refused} == {401}
