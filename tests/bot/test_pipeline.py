@@ -1,0 +1,75 @@
+"""The update pipeline on its own: every tap answered even when handling fails; duplicates skipped."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bot.app import build_app
+from bot.messengers.updates import Incoming, RawUpdate
+from bot.patient_sender import PatientSender
+from bot.pipeline import UpdatePipeline
+from bot.runtime import Runtime
+from bot.settings import Settings
+from handlers.events import ButtonTapped, Chat
+from services.chat_lock import MemoryChatLocks
+from services.messaging import OutgoingMessage, SentMessage
+from services.privacy import Hasher
+from services.update_ledger import DatabaseUpdateLedger
+from storage.database import Database
+from tests.journey import Clock
+
+
+class Client:
+    """Reads every update as a tap by user 7 (the library is not the point here)."""
+
+    def parse(self, raw: RawUpdate) -> Incoming:
+        return Incoming(raw["update_id"], ButtonTapped(Chat("telegram", 7, 7), "o:1", 3), f"q{raw['update_id']}")
+
+    async def get_updates(self, offset: int | None, long_poll: int) -> list[RawUpdate]:
+        return []
+
+    async def set_webhook(self, url: str, secret_token: str | None) -> None: ...
+
+    async def delete_webhook(self) -> None: ...
+
+    async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None: ...
+
+
+class Messenger:
+    platform = "telegram"
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[str, str]] = []
+        self.sent: list[Any] = []
+
+    async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
+        self.sent.append((chat_id, message))
+        return SentMessage(len(self.sent))
+
+    async def answer_tap(self, callback_id: str, text: str = "") -> None:
+        self.answers.append((callback_id, text))
+
+    async def close(self) -> None: ...
+
+
+async def test_a_tap_is_answered_even_when_handling_fails(sqlite_db: Database, secret: bytes) -> None:
+    # The conversation's database is unreachable (a closed loopback port): dispatch itself raises.
+    broken = Database("postgresql://postgres@127.0.0.1:1/nowhere")
+    settings = Settings(_env_file=None, SECRET_KEY=secret.decode())  # type: ignore[call-arg]
+    app = build_app(Runtime(settings=settings, database=broken, hasher=Hasher(secret)), clock=Clock())
+    messenger = Messenger()
+    ledger = DatabaseUpdateLedger(sqlite_db, "telegram:1", Clock())
+    pipeline = UpdatePipeline(app, Client(), PatientSender(messenger), MemoryChatLocks(), ledger, "telegram:1")
+    try:
+        assert await pipeline.accept({"update_id": 11})
+        await pipeline.settle()
+        assert messenger.answers == [("q11", "")] and pipeline.stats.failed == 1
+        assert await ledger.is_handled(11)
+        # The same update again (a webhook retry): skipped, not answered twice.
+        assert not await pipeline.accept(json.loads('{"update_id": 11}'))
+        await pipeline.settle()
+        assert messenger.answers == [("q11", "")] and pipeline.stats.duplicates == 1
+    finally:
+        await broken.close()
