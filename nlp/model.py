@@ -1,9 +1,12 @@
 """The intent classifier: TF-IDF over character and word n-grams, a linear SVM, a temperature.
 
 Features are char_wb 2-5 grams (robust to typos, suffixes and joined/split words) plus word
-unigrams and bigrams (word order: «مهلت اعتراض» vs «مهلت پرداخت») of the normalised text. A
-one-vs-rest linear SVM (classes weighted by inverse frequency: out_of_scope has the most examples
-and must not win by numbers) scores each intent; its margins become probabilities through a softmax whose
+unigrams and bigrams (word order: «مهلت اعتراض» vs «مهلت پرداخت») of the normalised text, plus one
+context cue token when a word of another public service appears (رانندگی، قبض، مالیات، دادگاه...:
+see `model_text`), so «جریمه رانندگی» and «قبض برق رو چطوری پرداخت کنم» are not the commission's.
+A one-vs-rest linear SVM (classes weighted by inverse frequency, so out_of_scope, which has the most
+examples, does not win by numbers; then out_of_scope's weight doubled, as it must not leak into
+the case intents) scores each intent; its margins become probabilities through a softmax whose
 temperature is fitted (minimum log-loss) on 5-fold out-of-fold margins of the training data, so a
 confidence of 0.8 means right about 80 % of the time on phrasings the model has not seen. (Logistic
 regression was as accurate on the evaluation set and fifty times slower to train.)
@@ -34,9 +37,14 @@ from nlp.normalize import STEPS, features_text, normalize
 DATA_DIR = Path(__file__).parent / "data"
 TRAIN_FILE = DATA_DIR / "train.tsv"
 EVAL_FILE = DATA_DIR / "eval.tsv"
+# Held out from every modelling decision: citizens' phrasings written before the model saw them
+# (holdout.tsv: its errors were then studied, so it is now slightly optimistic; holdout_blind.tsv:
+# scored once, after the changes). Never train on either.
+HOLDOUT_FILE = DATA_DIR / "holdout.tsv"
+BLIND_FILE = DATA_DIR / "holdout_blind.tsv"
 # Bump when features, training or the pickled layout change: old cache files are then ignored.
-CODE_VERSION = "intent-model-6"
-_REGULARISATION_C = 1.0
+CODE_VERSION = "intent-model-7"
+_REGULARISATION_C = 2.0  # 1.0 before the cue and the out_of_scope weight; 2.0 is as good or better on CV
 _FOLDS = 5
 _TEMPERATURES = np.exp(np.linspace(np.log(0.05), np.log(5.0), 120))
 
@@ -75,7 +83,7 @@ class Classifier:
     temperature: float = 1.0
 
     def _vector(self, normalized: str) -> tuple[list[int], list[float]]:
-        text = features_text(normalized)
+        text = model_text(normalized)
         indices: list[int] = []
         values: list[float] = []
         offset = len(self.char_index)
@@ -104,6 +112,35 @@ class Classifier:
     def probabilities(self, normalized: Sequence[str]) -> np.ndarray:
         """Rows of calibrated probabilities, one row per text, columns in `labels` order."""
         return _softmax(self.logits(normalized) / self.temperature)
+
+
+OUT_OF_SCOPE = "out_of_scope"
+# out_of_scope's weight on top of "balanced": it is the class that must not leak into the others
+# (chosen on 5-fold CV of the training set: 1 → 2 raises CV out_of_scope recall ~3 points, accuracy ±0).
+_OUT_OF_SCOPE_WEIGHT = 2.0
+_SUFFIX = "(?:ی|م|ت|ش|ه|و|مو|مون|تون|شون|ها|های|ام|ات|اش|ای|یم|ان)?"
+# Whole words (with a possessive or plural ending), never prefixes: «برقرار» is not «برق».
+_OTHER_CONTEXT = re.compile("(?:رانندگی|راهور|پلیس|خودرو|ماشین|موتور|موتورسیکلت|خلافی|دوربین|قبض|برق|گاز"
+                            "|مالیات|مالیاتی|یارانه|وام|اجاره|صاحبخانه|صاحبخونه|دادگاه|دادگستری|ثنا|پاسپورت"
+                            "|گذرنامه|بیمه|کنکور|دانشگاه|مدرسه|گواهینامه|ترافیک)" + _SUFFIX)
+# (not «پلاک»: a property has a registered plate too, «ملک پلاک ۱۲»)
+OTHER_CUE = "__other__"
+
+
+def model_text(normalized: str) -> str:
+    """What the n-grams are taken from: features_text plus a context cue.
+
+    «جریمه», «پرداخت», «اعتراض», «مهلت», «جلسه» are shared by the commission and the rest of
+    government; the words around them decide. A word of another service's (رانندگی، قبض، مالیات،
+    دادگاه...) appends the token __other__, so what is learnt from one such word carries to all of
+    them («جریمه دوربین» learns from «جریمه رانندگی»). The commission's own context words (ساختمان،
+    پرونده، کمیسیون، رأی، ملک) are frequent enough in training to need no such help (a cue for them
+    was tried: no gain on cross-validation).
+    """
+    text = features_text(normalized)
+    if any(_OTHER_CONTEXT.fullmatch(word) for word in text.split()):
+        return f"{text} {OTHER_CUE}"
+    return text
 
 
 _WHITESPACE = re.compile(r"\s\s+")
@@ -157,9 +194,13 @@ def _fit(texts: Sequence[str], labels: Sequence[str], label_order: tuple[str, ..
     from sklearn.svm import LinearSVC
 
     vectorizers = _vectorizers()
-    feature_texts = [features_text(text) for text in texts]
+    feature_texts = [model_text(text) for text in texts]
     matrix = hstack([v.fit_transform(feature_texts) for v in vectorizers]).tocsr()
-    model = LinearSVC(C=_REGULARISATION_C, class_weight="balanced", random_state=0, max_iter=5000)
+    counts = {label: labels.count(label) for label in set(labels)}
+    weights_by_class = {label: len(labels) / (len(counts) * count) for label, count in counts.items()}
+    if OUT_OF_SCOPE in weights_by_class:
+        weights_by_class[OUT_OF_SCOPE] *= _OUT_OF_SCOPE_WEIGHT
+    model = LinearSVC(C=_REGULARISATION_C, class_weight=weights_by_class, random_state=0, max_iter=5000)
     model.fit(matrix, list(labels))
     # Reorder the columns to `label_order` so callers never depend on sklearn's sorting.
     order = [list(model.classes_).index(label) for label in label_order]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -7,7 +9,8 @@ from hypothesis import strategies as st
 from nlp import INTENTS, IntentModel
 from nlp.evaluation import evaluate
 from nlp.intents import OUT_OF_SCOPE
-from nlp.model import EVAL_FILE, TRAIN_FILE, read_tsv
+from nlp.model import BLIND_FILE, EVAL_FILE, HOLDOUT_FILE, OTHER_CUE, TRAIN_FILE, model_text, read_tsv
+from nlp.normalize import features_text, normalize
 
 
 @pytest.mark.parametrize(
@@ -148,3 +151,52 @@ def test_a_case_question_outranks_help_and_courtesies(model: IntentModel) -> Non
     assert model.analyze("متوجه نشدم. جریمه من چقدره؟").intent == "fine_amount"
     assert model.analyze("ممنون. راهنما").intent == "help"
     assert model.analyze("سلام. ممنون").intent == "greeting"
+
+
+def _key(text: str) -> str:
+    return features_text(normalize(text)).replace(" ", "").replace("?", "").replace("؟", "")
+
+
+def test_held_out_sets_share_no_text_with_training() -> None:
+    trained = {_key(text) for _, text in read_tsv(TRAIN_FILE)} | {_key(text) for _, text in read_tsv(EVAL_FILE)}
+    for path in (HOLDOUT_FILE, BLIND_FILE):
+        held = read_tsv(path)
+        assert not [text for _, text in held if _key(text) in trained], path
+        assert set(INTENTS) == {intent for intent, _ in held}
+    holdout = read_tsv(HOLDOUT_FILE)
+    assert all(sum(i == intent for i, _ in holdout) >= 20 for intent in INTENTS)
+    assert sum(i == OUT_OF_SCOPE for i, _ in holdout) >= 80
+
+
+@pytest.mark.parametrize("path", [HOLDOUT_FILE, BLIND_FILE], ids=["holdout", "holdout_blind"])
+def test_held_out_accuracy(model: IntentModel, path: Path) -> None:
+    report = evaluate(model, read_tsv(path))
+    assert report.accuracy >= 0.95, report.errors
+    assert report.out_of_scope_recall >= 0.85, report.errors
+
+
+@pytest.mark.parametrize(
+    ("theirs", "ours", "intent"),
+    [
+        ("جریمه رانندگیم رو کجا بدم", "جریمه ساختمانم رو کجا بدم", "payment"),
+        ("مهلت اعتراض به جریمه دوربین", "مهلت اعتراض به رای کمیسیون کیه", "appeal_deadline"),
+        ("جلسه دادگاهم کیه", "جلسه کمیسیونم کیه", "hearing_date"),
+        ("عوارض خودروم چقدره", "جریمه ملکم چقدره", "fine_amount"),
+    ],
+)
+def test_the_context_decides_whose_fine_it_is(model: IntentModel, theirs: str, ours: str, intent: str) -> None:
+    assert model.analyze(theirs).intent == OUT_OF_SCOPE
+    assert model.analyze(ours).intent == intent
+
+
+def test_a_greeting_before_another_services_question_is_out_of_scope(model: IntentModel) -> None:
+    assert model.analyze("سلام. قبض برقم چقدره؟").intent == OUT_OF_SCOPE
+    assert model.analyze("سلام ببخشید خلافی ماشینم چقدر شده").intent == OUT_OF_SCOPE
+    assert model.analyze("سلام، ببخشید مزاحم شدم").intent == "greeting"  # a courtesy, not a question
+
+
+def test_other_services_words_add_the_cue() -> None:
+    assert model_text(normalize("قبضم اومده")).endswith(OTHER_CUE)
+    assert model_text(normalize("جریمه رانندگی")).endswith(OTHER_CUE)
+    assert OTHER_CUE not in model_text(normalize("ارتباط برقرار کنم"))  # «برقرار» is not «برق»
+    assert OTHER_CUE not in model_text(normalize("جریمه ملک پلاک ۱۲"))
