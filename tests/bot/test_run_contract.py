@@ -20,7 +20,7 @@ from services.privacy import Hasher
 from storage.database import Database
 from storage.models import ChatBinding, Notice, Receipt
 from tests.bot.run_kit import WEBHOOK_SECRET, Echo, Person, free_port, plain, running, settings_for, until
-from tests.botapi import FakeBotAPI, Limits
+from tests.botapi import FakeBotAPI, Faults, Limits
 from tests.factories import create_case, create_citizen, create_ruling
 
 NID, MOBILE = "0012345679", "09121234567"
@@ -239,3 +239,20 @@ async def test_a_wrong_token_ends_the_run_with_status_1(api: FakeBotAPI, sqlite_
     status = await asyncio.wait_for(run_bot(runtime, stop=asyncio.Event()), 10)
     assert status == 1
     assert {r.status for r in api.refused} == {401}
+
+
+async def test_502s_from_an_overloaded_front_end_are_retried(sqlite_db: Database, secret: bytes,
+                                                             framework: str, mode: str) -> None:
+    await seed(sqlite_db, secret)
+    async with FakeBotAPI(faults=Faults(ratio=0.3, seed=7)) as api:
+        settings = settings_for(api, secret, framework=framework, mode=mode)
+        person = Person(api, CITIZEN)
+        async with running(settings, sqlite_db, secret):
+            await log_in(person, NID, MOBILE)
+            # The delivery engine retries with backoff; a retried reply may even come after the card.
+            card = await until(lambda: next((m for m in person.inbox if "۱۴۰۳" in (m.text or "")), None),
+                               timeout=15, what="the pushed notice")
+            assert await person.tap(card, person.button(card, Action.OPEN_NOTICE)) == texts.TAP_SERVICE_RECORDED
+        assert api.statuses[502] >= 1
+        assert {r.status for r in api.refused} == {502}
+        assert api.unanswered_callbacks == []
