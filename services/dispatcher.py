@@ -50,7 +50,7 @@ class WorkerConfig:
     claim_timeout: float = 60.0  # a claim (or queue entry) this old belongs to a dead worker
     reclaim_interval: float = 5.0
     record_interval: float = 0.05  # "sent" outcomes are written together at most this late
-    backend_retry: float = 1.0  # first wait when the database or Redis is away (doubles to 15 s)
+    backend_retry: float = 0.5  # first wait when the database or Redis is away (doubles up to 5 s)
     max_lateness: float = 0.02  # a slot missed by more than this is given up, not used late
 
 
@@ -139,7 +139,7 @@ class Dispatcher:
                 log.warning("queue or database unavailable (%s: %s); retrying in %.0fs", type(error).__name__,
                             str(error)[:160], wait)
                 await _sleep_or_stop(stop, wait)
-                wait = min(wait * 2, 15.0)
+                wait = min(wait * 2, 5.0)
                 continue
             if not items:
                 # In-process queues return at once; do not spin.
@@ -338,7 +338,7 @@ class Dispatcher:
                 log.warning("backend unavailable (%s: %s); retrying in %.0fs", type(error).__name__,
                             str(error)[:120], wait)
                 await asyncio.sleep(wait)
-                wait = min(wait * 2, 15.0)
+                wait = min(wait * 2, 5.0)
 
     async def _ack(self, items: list[QueueItem]) -> None:
         if not items:

@@ -68,9 +68,10 @@ class RedisWorkQueue:
             reply: Any = await self._client.xreadgroup(GROUP, consumer, {self._stream: ">"}, count=count,
                                                   block=block_ms)
         except ResponseError as error:
-            if "NOGROUP" not in str(error):
+            # NOGROUP: a first start, or Redis lost everything; UNBLOCKED: it did so while we waited.
+            if "NOGROUP" not in str(error) and "UNBLOCKED" not in str(error):
                 raise
-            await self._ensure_group()  # first start, or Redis lost everything: the sweeper refills
+            await self._ensure_group()  # the sweeper refills the stream from the database
             return []
         return [QueueItem(_text(entry_id), _text(fields.get(b"ref") or fields.get("ref") or b""))
                 for _stream, entries in reply or [] for entry_id, fields in entries]
