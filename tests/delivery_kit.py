@@ -118,8 +118,8 @@ async def fleet(runtime: Runtime, sender: MessageSender, names: Sequence[str],
                 await asyncio.wait_for(worker.task, 30)
 
 
-async def wait_finished(service: BroadcastService, broadcast_id: int, timeout: float = 60.0) -> BroadcastProgress:
-    deadline = time.monotonic() + timeout
+async def wait_finished(service: BroadcastService, broadcast_id: int, within: float = 60.0) -> BroadcastProgress:
+    deadline = time.monotonic() + within
     while True:
         progress = await service.status(broadcast_id)
         assert progress is not None

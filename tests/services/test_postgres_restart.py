@@ -49,7 +49,7 @@ async def test_workers_recover_when_postgresql_restarts(pg_db: Database, redis_u
         async with fleet(runtime, sender, ["w1", "w2"], options) as running:
             await api.wait_for_messages(chats[60], 1, timeout=30)
             await asyncio.to_thread(_restart_postgres)
-            progress = await wait_finished(service, broadcast_id, timeout=120)
+            progress = await wait_finished(service, broadcast_id, within=120)
             metrics = await running.halt()
         await sender.close()
     assert (progress.sent, progress.failed, progress.pending) == (300, 0, 0)

@@ -116,7 +116,7 @@ async def test_a_429_pauses_every_worker_and_costs_no_attempt(db: Database, redi
         sender = build_messenger(runtime.settings)
         service, broadcast_id = await broadcast(db, "محدودیت")
         async with fleet(runtime, sender, ["w1", "w2", "w3"]) as running:
-            progress = await wait_finished(service, broadcast_id, timeout=90)
+            progress = await wait_finished(service, broadcast_id, within=90)
             metrics = await running.halt()
         await sender.close()
         assert api.stats()["rate_limited"] > 0
