@@ -14,7 +14,7 @@ from services.broadcasts import BroadcastService, Segment
 from services.duties import TimedDuties
 from services.privacy import Hasher
 from storage.database import Database
-from storage.models import AuditEvent, Notice
+from storage.models import AuditEvent, ChatBinding, Citizen, Notice
 from storage.outbox_models import OutboxMessage
 from tests.delivery_kit import SECRET, seed_subscribers, worker_settings
 from tests.factories import create_case, create_ruling
@@ -24,8 +24,6 @@ from tests.journey import Clock
 async def _notice_delivered(db: Database, clock: Clock, chats: list[int]) -> int:
     citizen_id = (await seed_subscribers(db, chats[:1]))[0]
     async with db.session() as session:
-        from storage.models import ChatBinding, Citizen
-
         citizen = await session.get(Citizen, citizen_id)
         assert citizen is not None
         for chat in chats[1:]:  # the same citizen on a second chat
