@@ -48,10 +48,13 @@ class NoticeService:
         self._policy = policy
         self._clock = clock
 
-    def _view(self, row: NoticeRow, now: datetime) -> NoticeView:
+    def _view(self, row: NoticeRow, now: datetime, *, sending_now: bool = False) -> NoticeView:
         notice, ruling, case = row.notice, row.ruling, row.case
         assert notice.id is not None
-        info = service_info(self._policy, commission=ruling.commission, first_delivered_at=notice.first_delivered_at,
+        delivered = notice.first_delivered_at
+        if delivered is None and sending_now:
+            delivered = now  # the card being sent starts the deemed-service clock; show that date on it
+        info = service_info(self._policy, commission=ruling.commission, first_delivered_at=delivered,
                             viewed_at=notice.viewed_at, now=now)
         return NoticeView(notice.id, ruling.ruling_id, case.case_number, ruling.commission, ruling.kind,
                           ruling.issued_on, ruling.summary, ruling.fine_amount_rials, notice.viewed_at,
@@ -75,7 +78,7 @@ class NoticeService:
         """A notice as pushed to a chat (used by the delivery engine)."""
         async with self._db.session() as session:
             row = await notices.get_notice_row(session, notice_id)
-            return self._view(row, self._clock()) if row else None
+            return self._view(row, self._clock(), sending_now=True) if row else None
 
     async def open(self, *, platform: str, chat_id: int, user_id: int | None,
                    notice_id: int) -> OpenedNotice | OpenRefusal:
