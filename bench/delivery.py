@@ -14,7 +14,10 @@
 
 Measured from the server's side: achieved rate (requests that passed flood control, a second, over the
 busy period) over the limit, 429s, lost (reachable chats without the message), duplicates (copies
-beyond one), CPU seconds a message (psutil, all processes of the sender). Needs PostgreSQL and Redis
+beyond one), CPU seconds a message (psutil, all processes of the sender). The fake server is a Python
+process too: its garbage collector's pauses (logged, up to ~40 ms here) hold requests back and then
+count them as a burst, which no sender can prevent; `--server-gc tuned` (the default) freezes its
+long-lived objects so its own pauses stay short, `--server-gc default` leaves it as is. Needs PostgreSQL and Redis
 on 127.0.0.1 (DESIGN.md); creates and drops its own database, uses Redis database 14.
 """
 
@@ -125,12 +128,40 @@ def delivery_summary(copies: dict[int, int], reachable: Sequence[int]) -> dict[s
             "duplicates": sum(max(0, copies.get(c, 0) - 1) for c in reachable)}
 
 
-def start_server(limit: float) -> tuple[subprocess.Popen[str], str, str]:
-    process = subprocess.Popen([PYTHON, "-m", "tests.botapi", "--global-rate", str(limit), "--chat-rate", "1",
-                                "--retry-after", "1"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+# Runs `python -m tests.botapi` unchanged, logging its own garbage-collection pauses (a pause holds
+# requests back and then handles them in a bunch, which its limiter counts as a burst); with "tuned",
+# long-lived objects are frozen and full collections made rarer, so that the server's own pauses do not
+# masquerade as the senders' bursts.
+_SERVER = """
+import gc, runpy, sys, time
+started = {}
+def watch(phase, info):
+    if phase == "start":
+        started["t"] = time.perf_counter()
+    elif info["generation"] == 2 or time.perf_counter() - started["t"] > 0.005:
+        print(f"gc {info['generation']} {1000 * (time.perf_counter() - started['t']):.1f} ms at {time.monotonic():.3f}", file=sys.stderr, flush=True)
+gc.callbacks.append(watch)
+if sys.argv[1] == "tuned":
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+sys.argv = ["tests.botapi", *sys.argv[2:]]
+runpy.run_module("tests.botapi", run_name="__main__", alter_sys=True)
+"""
+
+
+def start_server(limit: float, gc_mode: str, log: Path) -> tuple[subprocess.Popen[str], str, str]:
+    process = subprocess.Popen([PYTHON, "-c", _SERVER, gc_mode, "--global-rate", str(limit), "--chat-rate", "1",
+                                "--retry-after", "1"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                               stderr=log.open("w"))
     assert process.stdout is not None
     info = json.loads(process.stdout.readline())
     return process, info["base_url"], info["token"]
+
+
+def gc_pauses(log: Path) -> dict[str, float]:
+    pauses = [float(line.split()[2]) for line in log.read_text().splitlines() if line.startswith("gc ")]
+    return {"count_over_5ms_or_full": len(pauses), "max_ms": max(pauses, default=0.0),
+            "over_20ms": sum(1 for p in pauses if p > 20)}
 
 
 class Workers:
@@ -241,7 +272,11 @@ async def eblagh_phases(args: argparse.Namespace, base_url: str, token: str, con
             victim = workers.processes["w1"]
             victim.send_signal(signal.SIGKILL)
             victim.wait()
-            killed.update({"worker": "w1", "at_messages": passed})
+            # Claimed and not recorded as done, by any worker, right after the kill: an upper bound
+            # of what the killed one had in flight (sent or not), the only messages that may repeat.
+            async with db.session() as session:
+                counts = await broadcasts.counts(session, created["id"])
+            killed.update({"worker": "w1", "at_messages": passed, "in_flight_all_workers": counts.get("sending", 0)})
 
     async def finished(broadcast_id: int) -> bool:
         progress = await service.status(broadcast_id)
@@ -401,7 +436,8 @@ async def drop_database(name: str) -> None:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    server, base_url, token = start_server(args.limit)
+    server_log = Path(tempfile.mkstemp(prefix="eblagh-bench-server-", suffix=".log")[1])
+    server, base_url, token = start_server(args.limit, args.server_gc, server_log)
     name, url = await create_database()
     try:
         await asyncio.to_thread(upgrade, url)
@@ -411,12 +447,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             async with ControlClient(base_url) as control:
                 result: dict[str, Any] = {
                     "server": {"global_per_second": args.limit, "chat_per_second": 1, "retry_after": 1,
-                               "implementation": "tests.botapi (loopback, separate process)"}}
+                               "implementation": "tests.botapi (loopback, separate process)",
+                               "gc": args.server_gc}}
                 result.update(await eblagh_phases(args, base_url, token, control, url, Path(folder)))
                 if args.baseline_messages:
                     chats = [c for c in range(2_000_001, 2_000_001 + args.baseline_messages) if (c - 2_000_001) % 100]
                     result["ptb_aioratelimiter"] = await ptb_baseline(args, base_url, token, control, chats)
                     result["plain_loop_fixed_sleep"] = await plain_baseline(args, base_url, token, control, chats)
+                result["server"]["gc_pauses"] = gc_pauses(server_log)
         return result
     finally:
         server.terminate()
@@ -434,4 +472,6 @@ if __name__ == "__main__":
     parser.add_argument("--baseline-messages", type=int, default=6_000)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--logs", help="keep the workers' logs and counts in this folder")
+    parser.add_argument("--server-gc", choices=("default", "tuned"), default="tuned",
+                        help="the fake server's garbage collector: as is, or tuned against long pauses")
     print(json.dumps(asyncio.run(main(parser.parse_args())), ensure_ascii=False, indent=1))
