@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from aiogram.exceptions import ClientDecodeError, TelegramAPIError
+from aiogram.methods.base import TelegramMethod
 from aiogram.types import BotCommand, Update
 
 from bot.messengers.aiogram_adapter import AiogramMessenger, callback_id, event_from_update
 from bot.messengers.aiogram_adapter import _send_error as send_error
 from bot.messengers.botapi import ALLOWED_UPDATES, REQUEST_TIMEOUT
-from bot.messengers.updates import Incoming, RawUpdate, update_id_of
+from bot.messengers.updates import Incoming, RawUpdate, unreadable, update_id_of
 
 log = logging.getLogger(__name__)
+
+
+class _RawGetUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """getUpdates answered as raw JSON: an update aiogram cannot read must not sink its whole batch
+    (aiogram's own GetUpdates fails the batch, and with the offset unmoved it would fail forever)."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
 
 
 class AiogramClient:
@@ -23,11 +37,10 @@ class AiogramClient:
 
     async def get_updates(self, offset: int | None, long_poll: int) -> list[RawUpdate]:
         try:
-            updates = await self._bot.get_updates(offset=offset, timeout=long_poll, allowed_updates=list(ALLOWED_UPDATES),
-                                                  request_timeout=int(long_poll + REQUEST_TIMEOUT))
+            method = _RawGetUpdates(offset=offset, timeout=long_poll, allowed_updates=list(ALLOWED_UPDATES))
+            return await self._bot(method, request_timeout=int(long_poll + REQUEST_TIMEOUT))
         except (TelegramAPIError, ClientDecodeError) as error:
             raise send_error(error) from error
-        return [u.model_dump(mode="json", exclude_unset=True, by_alias=True) for u in updates]
 
     async def set_webhook(self, url: str, secret_token: str | None) -> None:
         try:
@@ -53,5 +66,5 @@ class AiogramClient:
             update = Update.model_validate(raw, context={"bot": self._bot})
         except ValueError:  # pydantic's ValidationError: not an update this library can read
             log.warning("update %s could not be read", update_id)
-            return Incoming(update_id, None)
+            return unreadable(raw)
         return Incoming(update_id, event_from_update(update, self._platform), callback_id(update))

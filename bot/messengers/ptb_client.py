@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram import error as tg
@@ -11,7 +13,8 @@ from telegram import error as tg
 from bot.messengers.botapi import ALLOWED_UPDATES, REQUEST_TIMEOUT
 from bot.messengers.ptb_adapter import PtbMessenger, callback_id, event_from_update
 from bot.messengers.ptb_adapter import _send_error as send_error
-from bot.messengers.updates import Incoming, RawUpdate, update_id_of
+from bot.messengers.updates import Incoming, RawUpdate, unreadable, update_id_of
+from services.messaging import Transient
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +25,22 @@ class PtbClient:
         self._platform = messenger.platform
 
     async def get_updates(self, offset: int | None, long_poll: int) -> list[RawUpdate]:
+        # Raw JSON, not Bot.get_updates: ptb raises on an update it cannot read, which would sink the
+        # whole batch (and stop the poller); parse() reads each update on its own instead.
+        params: dict[str, Any] = {"timeout": long_poll, "allowed_updates": list(ALLOWED_UPDATES)}
+        if offset is not None:
+            params["offset"] = offset
         try:
-            # The read timeout must outlast the long poll, or every quiet poll is a TimedOut.
-            updates = await self._bot.get_updates(offset=offset, timeout=long_poll, allowed_updates=list(ALLOWED_UPDATES),
-                                                  read_timeout=long_poll + REQUEST_TIMEOUT)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "use Bot.get_updates instead"
+                # The read timeout must outlast the long poll, or every quiet poll is a TimedOut.
+                updates = await self._bot.do_api_request("getUpdates", api_kwargs=params,
+                                                         read_timeout=long_poll + REQUEST_TIMEOUT)
         except tg.TelegramError as error:
             raise send_error(error) from error
-        return [u.to_dict() for u in updates]
+        if not isinstance(updates, list) or not all(isinstance(u, dict) for u in updates):
+            raise Transient(f"getUpdates answered {type(updates).__name__}, not a list of updates")
+        return updates
 
     async def set_webhook(self, url: str, secret_token: str | None) -> None:
         try:
@@ -54,5 +66,5 @@ class PtbClient:
             update = Update.de_json(raw, self._bot)
         except (KeyError, TypeError, ValueError):
             log.warning("update %s could not be read", update_id)
-            return Incoming(update_id, None)
+            return unreadable(raw)
         return Incoming(update_id, event_from_update(update, self._platform), callback_id(update))

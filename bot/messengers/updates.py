@@ -45,3 +45,10 @@ class BotApiClient(Protocol):
 def update_id_of(raw: Any) -> int | None:
     value = raw.get("update_id") if isinstance(raw, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def unreadable(raw: RawUpdate) -> Incoming:
+    """An update the library cannot read: no event, but a tap in it is still answered (its raw id)."""
+    query = raw.get("callback_query")
+    query_id = query.get("id") if isinstance(query, dict) else None
+    return Incoming(update_id_of(raw) or 0, None, query_id if isinstance(query_id, str) and query_id else None)

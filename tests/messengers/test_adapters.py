@@ -255,3 +255,16 @@ def test_allowed_updates_are_what_is_converted() -> None:
 def test_a_bot_api_messenger_needs_a_token() -> None:
     with pytest.raises(MissingBotToken):
         build_messenger(Settings(_env_file=None, BOT_TOKEN=""))  # type: ignore[call-arg]
+
+
+async def test_an_unreadable_tap_is_still_answered(messenger: BotApiMessenger) -> None:
+    # A callback_query without chat_instance (required by the Bot API): neither library can read it,
+    # yet the tap's id is kept so that the pipeline answers it.
+    from bot.runner import client_for
+
+    settings = Settings(_env_file=None, BOT_TOKEN="1:x",  # type: ignore[call-arg]
+                        BOT_FRAMEWORK="ptb" if isinstance(messenger, ptb_adapter.PtbMessenger) else "aiogram")
+    raw = {"update_id": 9, "callback_query": {"id": "q9", "from": {"id": CITIZEN, "is_bot": False, "first_name": "x"},
+                                              "data": "o:1"}}
+    incoming = client_for(settings, messenger).parse(raw)
+    assert (incoming.update_id, incoming.event, incoming.callback_id) == (9, None, "q9")
