@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint unit bench bench-import bench-nlp bench-delivery clean
+.PHONY: install demo test lint unit bench bench-import bench-nlp bench-delivery check-external clean
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,11 @@ bench-nlp: install
 
 bench-delivery: install
 	$(BIN)/python bench/delivery.py
+
+# eblagh run against a third-party Bot API emulator (npm telegram-test-api; needs node and npm):
+# aiogram and ptb, long polling and webhook. See docs/external-check.md.
+check-external: install
+	$(BIN)/python scripts/external_botapi_check.py --framework all --mode all
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
