@@ -27,6 +27,9 @@ class PollingFailed(RuntimeError):
     """The Bot API refuses this bot for good (bad token, wrong base URL)."""
 
 
+EMPTY_POLL_FLOOR = 0.5  # seconds an empty long poll should at least have taken
+
+
 async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Event, *, long_poll: int,
                wait_for_batch: bool = True) -> None:
     """Fetch and hand over updates until `stop` is set; then confirm what was handled."""
@@ -36,6 +39,7 @@ async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Eve
         raise PollingFailed(error.detail) from error
     except Transient as error:  # getUpdates will tell whether the server is back
         log.warning("deleteWebhook failed: %s", error.detail)
+    loop = asyncio.get_running_loop()
     offset: int | None = None
     confirmed = True
     backoff = 0.5
@@ -43,6 +47,7 @@ async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Eve
         try:
             # Not cancelled on stop: a long poll abandoned mid-way is ended by the next getUpdates
             # with a 409, so a stop waits for it (at most `long_poll` seconds).
+            asked_at = loop.time()
             updates = await client.get_updates(offset, long_poll)
         except RetryAfter as error:
             await _sleep(stop, error.seconds)
@@ -56,6 +61,9 @@ async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Eve
             backoff = min(backoff * 2, MAX_BACKOFF)
             continue
         confirmed = True  # the call carried the offset, which confirms everything before it
+        if not updates and long_poll and loop.time() - asked_at < EMPTY_POLL_FLOOR:
+            # A server that ignores the long-poll timeout would have us spin; pause instead.
+            await _sleep(stop, EMPTY_POLL_FLOOR)
         if stop.is_set():
             break  # stopped while waiting: this batch is not taken, nor confirmed; it comes back
         backoff = 0.5

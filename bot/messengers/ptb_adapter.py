@@ -88,6 +88,10 @@ class PtbMessenger:
             raise _send_error(error) from error
         except tg.TelegramError as error:
             raise _send_error(error) from error
+        except (TypeError, ValueError, KeyError) as error:
+            # The server answered something ptb cannot read: whether it was sent is unknown, so the
+            # caller's retry rules apply (at least once) instead of an exception escaping the port.
+            raise Transient(f"unreadable answer: {type(error).__name__}") from error
 
     async def answer_tap(self, callback_id: str, text: str = "") -> None:
         """answerCallbackQuery; errors map like `send` (a stale query is Permanent)."""
