@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 class RunOptions:
     poll_timeout: int = 10  # seconds a getUpdates long poll may wait (a stop waits for it)
     delivery_interval: float = 1.0  # seconds between passes of the notice delivery loop
+    # Off when `eblagh worker`s deliver: then every notice goes through their shared rate budget.
+    deliver_notices: bool = True
     sweep_interval: float = 5.0  # seconds between looks for chat queues nobody is draining
 
 
@@ -112,7 +114,9 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
     except SendError as error:  # a menu is a convenience; Bale may not offer setMyCommands
         log.warning("commands menu not set: %s %s", type(error).__name__, error.detail)
     delivery_stop = asyncio.Event()
-    delivery = asyncio.create_task(app.delivery.run_forever(messenger, options.delivery_interval, delivery_stop))
+    delivery = asyncio.create_task(
+        app.delivery.run_forever(messenger, options.delivery_interval, delivery_stop) if options.deliver_notices
+        else delivery_stop.wait())
     sweeper = asyncio.create_task(_sweep(pipeline, stop, options.sweep_interval))
     status = 0
     try:

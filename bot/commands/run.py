@@ -26,6 +26,9 @@ def register(subparsers: Any) -> None:
                         help="seconds a getUpdates long poll waits (default %(default)s)")
     parser.add_argument("--delivery-interval", type=float, default=defaults.delivery_interval,
                         help="seconds between notice delivery passes (default %(default)s)")
+    parser.add_argument("--no-deliver", action="store_true",
+                        help="leave notices to `eblagh worker` (use with REDIS_URL and workers running, so "
+                             "every notice is counted against the shared DELIVERY_RATE)")
     parser.set_defaults(func=_main)
 
 
@@ -38,7 +41,8 @@ def _main(args: argparse.Namespace) -> int:
     model = load_intent_model(settings)
     mode = f"webhook on {settings.webhook_listen}" if settings.webhook_url else "long polling"
     print(f"eblagh run: {describe(settings)}, {mode}; SIGTERM or Ctrl-C stops", file=sys.stderr)
-    options = RunOptions(poll_timeout=max(args.poll_timeout, 0), delivery_interval=max(args.delivery_interval, 0.05))
+    options = RunOptions(poll_timeout=max(args.poll_timeout, 0), delivery_interval=max(args.delivery_interval, 0.05),
+                         deliver_notices=not args.no_deliver)
     return asyncio.run(_serve(runtime, model, options))
 
 
