@@ -26,7 +26,6 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     KeyboardButton,
     LinkPreviewOptions,
-    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -36,12 +35,13 @@ from bot.messengers.botapi import (
     NOT_MODIFIED,
     REQUEST_TIMEOUT,
     Keyboard,
+    callback_id_of,
+    event_from_update_object,
     is_unreachable_400,
     keyboard_of,
     mask_token,
-    parse_command,
 )
-from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, TextReceived
+from handlers.events import Event
 from services.messaging import (
     OutgoingMessage,
     Permanent,
@@ -143,31 +143,9 @@ def _send_error(error: TelegramAPIError | ClientDecodeError) -> SendError:
 
 def event_from_update(update: Update, platform: str) -> Event | None:
     """The project's event for an update, or None for kinds the conversation does not handle."""
-    if update.message is not None:
-        return _event_from_message(update.message, platform)
-    query = update.callback_query
-    if query is not None and query.data is not None and query.message is not None:
-        chat = Chat(platform=platform, chat_id=query.message.chat.id, user_id=query.from_user.id)
-        return ButtonTapped(chat=chat, data=query.data, message_id=query.message.message_id)
-    return None
+    return event_from_update_object(update, platform)
 
 
 def callback_id(update: Update) -> str | None:
     """The callback query to answer for this update (every tap must be answered once)."""
-    return update.callback_query.id if update.callback_query is not None else None
-
-
-def _event_from_message(message: Message, platform: str) -> Event | None:
-    if message.from_user is None:
-        return None
-    chat = Chat(platform=platform, chat_id=message.chat.id, user_id=message.from_user.id)
-    if message.contact is not None:
-        return ContactShared(chat=chat, phone=message.contact.phone_number,
-                             contact_user_id=message.contact.user_id, message_id=message.message_id)
-    if message.text is None:
-        return None
-    command = parse_command(message.text)
-    if command is not None:
-        return CommandReceived(chat=chat, name=command[0], args=command[1], message_id=message.message_id)
-    reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
-    return TextReceived(chat=chat, text=message.text, message_id=message.message_id, reply_to_message_id=reply_to)
+    return callback_id_of(update)

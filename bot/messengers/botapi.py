@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
+from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, TextReceived
 from services.messaging import MessageSender, OutgoingMessage, Permanent
 
 # The update kinds event_from_update converts; Telegram and Bale need not send anything else.
@@ -69,3 +70,38 @@ def mask_token(token: str) -> str:
     """`123456:secret` -> `123456:***`: the bot id helps debugging, the secret never reaches a log."""
     bot_id, _, secret = token.partition(":")
     return f"{bot_id}:***" if secret else "***"
+
+
+# ---- incoming: aiogram's and ptb's Update objects carry the same Bot API field names ----------------
+
+
+def event_from_update_object(update: Any, platform: str) -> Event | None:
+    """The project's event for a parsed update of either library, or None for kinds not handled."""
+    if update.message is not None:
+        return _event_from_message(update.message, platform)
+    query = update.callback_query
+    if query is not None and query.data is not None and query.message is not None:
+        chat = Chat(platform=platform, chat_id=query.message.chat.id, user_id=query.from_user.id)
+        return ButtonTapped(chat=chat, data=query.data, message_id=query.message.message_id)
+    return None
+
+
+def callback_id_of(update: Any) -> str | None:
+    """The callback query to answer for this update (every tap must be answered once)."""
+    return str(update.callback_query.id) if update.callback_query is not None else None
+
+
+def _event_from_message(message: Any, platform: str) -> Event | None:
+    if message.from_user is None:
+        return None
+    chat = Chat(platform=platform, chat_id=message.chat.id, user_id=message.from_user.id)
+    if message.contact is not None:
+        return ContactShared(chat=chat, phone=message.contact.phone_number,
+                             contact_user_id=message.contact.user_id, message_id=message.message_id)
+    if message.text is None:
+        return None
+    command = parse_command(message.text)
+    if command is not None:
+        return CommandReceived(chat=chat, name=command[0], args=command[1], message_id=message.message_id)
+    reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
+    return TextReceived(chat=chat, text=message.text, message_id=message.message_id, reply_to_message_id=reply_to)
