@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -95,11 +95,17 @@ class Conversation:
 
     # Commands -----------------------------------------------------------------------------------
 
-    async def _on_command(self, event: CommandReceived) -> Response:
+    async def _first_plugin_answer(self, ask: Callable[[Plugin], Awaitable[Response | None]]) -> Response | None:
         for plugin in self._plugins:
-            answer = await plugin.command(event)
+            answer = await ask(plugin)
             if answer is not None:
                 return answer
+        return None
+
+    async def _on_command(self, event: CommandReceived) -> Response:
+        answer = await self._first_plugin_answer(lambda plugin: plugin.command(event))
+        if answer is not None:
+            return answer
         chat = event.chat
         name = event.name.lower()
         if name == "start":
@@ -184,10 +190,9 @@ class Conversation:
     # Free text ----------------------------------------------------------------------------------
 
     async def _on_text(self, event: TextReceived) -> Response:
-        for plugin in self._plugins:
-            answer = await plugin.text(event)
-            if answer is not None:
-                return answer
+        answer = await self._first_plugin_answer(lambda plugin: plugin.text(event))
+        if answer is not None:
+            return answer
         chat = event.chat
         text = event.text.strip()
         state = await self._state.load(chat.platform, chat.chat_id)
@@ -228,9 +233,8 @@ class Conversation:
             reply = await self._start(chat, "")
         else:
             citizen_id = await self._notices.citizen_for_chat(chat.platform, chat.chat_id)
-            extra = None
-            for plugin in self._plugins:
-                extra = extra or await plugin.tap(chat, tap.action, tap.payload, citizen_id)
+            extra = await self._first_plugin_answer(
+                lambda plugin: plugin.tap(chat, tap.action, tap.payload, citizen_id))
             if extra is None and self._extra_taps is not None:
                 extra = await self._extra_taps.tap(chat, tap.action, tap.payload, citizen_id)
             if extra is None:
