@@ -84,3 +84,11 @@ def test_bad_input_is_refused_with_a_reason(cli_env: Path, capsys: pytest.Captur
 def test_status_of_an_unknown_broadcast(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(capsys, "status", "99")
     assert status == 1 and "99" in err
+
+
+
+def test_a_broadcast_to_nobody_is_refused_not_queued(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "create", "--text", "اطلاعیه", "--segment", "district:21", "--json")
+    assert status == 1 and out == "" and "nothing queued" in err
+    status, _, err = run(capsys, "status", "1", "--json")
+    assert status == 1 and err  # no broadcast was recorded
