@@ -165,16 +165,18 @@ def gc_pauses(log: Path) -> dict[str, float]:
 
 
 class Workers:
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
+    def __init__(self, env: dict[str, str], folder: Path, pace: float) -> None:
         self.env = env
         self.folder = folder
+        self.pace = pace
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str) -> None:
         log = (self.folder / f"{name}.log").open("wb")
         self.processes[name] = subprocess.Popen(
             [EBLAGH, "worker", "--name", name, "--concurrency", "16", "--claim-timeout", "10",
-             "--sweep-interval", "0.5", "--duty-interval", "5", "--metrics-file", str(self.folder / f"{name}.json")],
+             "--sweep-interval", "0.5", "--duty-interval", "5", "--metrics-file", str(self.folder / f"{name}.json"),
+             "--pace", str(self.pace)],
             cwd=self.folder, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     async def wait_started(self, limit_seconds: float = 60.0) -> None:
@@ -251,7 +253,7 @@ async def eblagh_phases(args: argparse.Namespace, base_url: str, token: str, con
     service = BroadcastService(db, system_clock)
     client = redis.Redis.from_url(REDIS_URL)
     await client.flushdb()
-    workers = Workers(env, folder)
+    workers = Workers(env, folder, args.pace)
     result: dict[str, Any] = {}
 
     # Phase 1: one broadcast, one worker killed -9 at kill_at.
@@ -471,6 +473,7 @@ if __name__ == "__main__":
     parser.add_argument("--wipe-messages", type=int, default=4_000)
     parser.add_argument("--baseline-messages", type=int, default=6_000)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--pace", type=float, default=0.96, help="the workers' share of the limit they book")
     parser.add_argument("--logs", help="keep the workers' logs and counts in this folder")
     parser.add_argument("--server-gc", choices=("default", "tuned"), default="tuned",
                         help="the fake server's garbage collector: as is, or tuned against long pauses")

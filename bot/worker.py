@@ -47,7 +47,7 @@ class WorkerOptions:
     concurrency: int = 8
     # Share of DELIVERY_RATE (and DELIVERY_CHAT_RATE) actually scheduled: the messengers count per
     # one-second window at their end, so a little room absorbs network jitter.
-    pace: float = 0.97
+    pace: float = 0.96
     claim_timeout: float = 60.0
     sweep_interval: float = 1.0
     duty_interval: float = 30.0
