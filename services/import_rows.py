@@ -170,11 +170,11 @@ def _text(fields: Mapping[str, Any], name: str, *, required: bool = False, limit
 def _national_id(fields: Mapping[str, Any], name: str, hasher: Hasher) -> tuple[str, str]:
     """(keyed hash, masked form) of a valid national ID."""
     value = fields.get(name)
-    raw = "" if value is None else str(value)  # a JSON number loses leading zeros; 8-9 digits are padded
-    problem = national_id_problem(raw)
+    # a JSON number loses leading zeros; 8-9 digits are padded
+    cleaned = clean_national_id("" if value is None else str(value))
+    problem = national_id_problem(cleaned)
     if problem is not None:
-        raise RowError(msg.bad_national_id(name, problem, clean_national_id(raw)))
-    cleaned = clean_national_id(raw)
+        raise RowError(msg.bad_national_id(name, problem, cleaned))
     return hasher.national_id(cleaned), mask_national_id(cleaned)
 
 
