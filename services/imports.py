@@ -139,6 +139,19 @@ async def _run(db: Database, hasher: Hasher, kind: str, records: Iterator[Record
 # ---------------------------------------------------------------- writers, one batch each
 
 
+def _tally(report: ImportReport, old: Mapping[str, Any] | None, values: Mapping[str, Any],
+           fields: Iterable[str]) -> bool:
+    """Count an upserted row as inserted, updated or unchanged; whether it has to be written."""
+    if old is None:
+        report.inserted += 1
+    elif all(old[name] == values[name] for name in fields):
+        report.unchanged += 1
+        return False
+    else:
+        report.updated += 1
+    return True
+
+
 async def _write_citizens(session: AsyncSession, rows: list[CitizenRow], report: ImportReport,
                           now: datetime) -> None:
     existing = await bulk.citizens_by_nid_hash(session, [row.nid_hash for row in rows])
@@ -151,14 +164,8 @@ async def _write_citizens(session: AsyncSession, rows: list[CitizenRow], report:
             "full_name": row.full_name if row.full_name is not None else (old["full_name"] if old else ""),
             "district": row.district if row.district is not None else (old["district"] if old else None),
         }
-        if old is None:
-            report.inserted += 1
-        elif all(old[name] == values[name] for name in bulk.CITIZEN_FIELDS):
-            report.unchanged += 1
-            continue
-        else:
-            report.updated += 1
-        writes.append({"nid_hash": row.nid_hash, **values, "created_at": now, "updated_at": now})
+        if _tally(report, old, values, bulk.CITIZEN_FIELDS):
+            writes.append({"nid_hash": row.nid_hash, **values, "created_at": now, "updated_at": now})
     await bulk.upsert_citizens(session, writes)
 
 
@@ -182,14 +189,8 @@ async def _write_cases(session: AsyncSession, rows: list[CaseRow], report: Impor
         base = old if old is not None else _CASE_DEFAULTS
         values = {"citizen_id": citizen_id, "status": row.status,
                   **{name: base[name] for name in _CASE_DEFAULTS}, **row.changes}
-        if old is None:
-            report.inserted += 1
-        elif all(old[name] == values[name] for name in bulk.CASE_FIELDS):
-            report.unchanged += 1
-            continue
-        else:
-            report.updated += 1
-        writes.append({"case_number": row.case_number, **values, "created_at": now, "updated_at": now})
+        if _tally(report, old, values, bulk.CASE_FIELDS):
+            writes.append({"case_number": row.case_number, **values, "created_at": now, "updated_at": now})
     await bulk.upsert_cases(session, writes)
 
 
