@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, Table, bindparam, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,6 +36,15 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
     return await session.connection()
 
 
+async def _where_in(session: AsyncSession, columns: Sequence[ColumnElement[Any]], key: ColumnElement[Any],
+                    values: Collection[Any]) -> Sequence[Row[Any]]:
+    """The `columns` of the rows whose `key` is among `values`: one IN query, none for no values."""
+    if not values:
+        return []
+    conn = await _connection(session)
+    return (await conn.execute(select(*columns).where(key.in_(list(values))))).all()
+
+
 def _insert(conn: AsyncConnection, table: Table) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT."""
     if conn.dialect.name == "postgresql":
@@ -56,21 +65,14 @@ def _upsert(conn: AsyncConnection, table: Table, key: str, fields: Sequence[str]
 
 async def citizens_by_nid_hash(session: AsyncSession, hashes: Collection[str]) -> dict[str, dict[str, Any]]:
     """Existing citizens among `hashes`: nid_hash -> {id, nid_hash, *CITIZEN_FIELDS}."""
-    if not hashes:
-        return {}
-    conn = await _connection(session)
     columns = [CITIZENS.c.id, CITIZENS.c.nid_hash, *(CITIZENS.c[name] for name in CITIZEN_FIELDS)]
-    result = await conn.execute(select(*columns).where(CITIZENS.c.nid_hash.in_(list(hashes))))
-    return {row.nid_hash: dict(row._mapping) for row in result}
+    rows = await _where_in(session, columns, CITIZENS.c.nid_hash, hashes)
+    return {row.nid_hash: dict(row._mapping) for row in rows}
 
 
 async def citizen_ids_by_nid_hash(session: AsyncSession, hashes: Collection[str]) -> dict[str, int]:
-    if not hashes:
-        return {}
-    conn = await _connection(session)
-    result = await conn.execute(
-        select(CITIZENS.c.nid_hash, CITIZENS.c.id).where(CITIZENS.c.nid_hash.in_(list(hashes))))
-    return {row.nid_hash: row.id for row in result}
+    rows = await _where_in(session, [CITIZENS.c.nid_hash, CITIZENS.c.id], CITIZENS.c.nid_hash, hashes)
+    return {row.nid_hash: row.id for row in rows}
 
 
 async def upsert_citizens(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -85,22 +87,16 @@ async def upsert_citizens(session: AsyncSession, rows: Sequence[Mapping[str, Any
 
 async def cases_by_number(session: AsyncSession, numbers: Collection[str]) -> dict[str, dict[str, Any]]:
     """Existing cases among `numbers`: case_number -> {id, case_number, *CASE_FIELDS}."""
-    if not numbers:
-        return {}
-    conn = await _connection(session)
     columns = [CASES.c.id, CASES.c.case_number, *(CASES.c[name] for name in CASE_FIELDS)]
-    result = await conn.execute(select(*columns).where(CASES.c.case_number.in_(list(numbers))))
-    return {row.case_number: dict(row._mapping) for row in result}
+    rows = await _where_in(session, columns, CASES.c.case_number, numbers)
+    return {row.case_number: dict(row._mapping) for row in rows}
 
 
 async def case_owners(session: AsyncSession, numbers: Collection[str]) -> dict[str, tuple[int, int]]:
     """case_number -> (case id, citizen id)."""
-    if not numbers:
-        return {}
-    conn = await _connection(session)
-    result = await conn.execute(
-        select(CASES.c.case_number, CASES.c.id, CASES.c.citizen_id).where(CASES.c.case_number.in_(list(numbers))))
-    return {row.case_number: (row.id, row.citizen_id) for row in result}
+    rows = await _where_in(session, [CASES.c.case_number, CASES.c.id, CASES.c.citizen_id], CASES.c.case_number,
+                           numbers)
+    return {row.case_number: (row.id, row.citizen_id) for row in rows}
 
 
 async def upsert_cases(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -128,23 +124,17 @@ async def ruling_hashes(session: AsyncSession, ruling_ids: Collection[str]) -> d
 
     Rulings written by other paths have no stored hash; theirs is computed from the stored columns.
     """
-    if not ruling_ids:
-        return {}
-    conn = await _connection(session)
-    result = await conn.execute(
-        select(RULINGS.c.ruling_id, RULINGS.c.content_hash).where(RULINGS.c.ruling_id.in_(list(ruling_ids))))
     hashes: dict[str, str] = {}
     unhashed: list[str] = []
-    for row in result:
+    for row in await _where_in(session, [RULINGS.c.ruling_id, RULINGS.c.content_hash], RULINGS.c.ruling_id,
+                               ruling_ids):
         if row.content_hash:
             hashes[row.ruling_id] = row.content_hash
         else:
             unhashed.append(row.ruling_id)
-    if unhashed:
-        columns = [RULINGS.c.ruling_id, *(RULINGS.c[name] for name in RULING_CONTENT)]
-        rows = await conn.execute(select(*columns).where(RULINGS.c.ruling_id.in_(unhashed)))
-        for row in rows:
-            hashes[row.ruling_id] = ruling_content_hash(dict(row._mapping))
+    columns = [RULINGS.c.ruling_id, *(RULINGS.c[name] for name in RULING_CONTENT)]
+    for row in await _where_in(session, columns, RULINGS.c.ruling_id, unhashed):
+        hashes[row.ruling_id] = ruling_content_hash(dict(row._mapping))
     return hashes
 
 
@@ -173,14 +163,10 @@ async def insert_rulings_with_notices(session: AsyncSession, rows: Sequence[Mapp
 async def bindings_by_chat(session: AsyncSession,
                            chats: Collection[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
     """Existing bindings of (platform, chat_id) pairs, active or not."""
-    if not chats:
-        return {}
-    conn = await _connection(session)
     columns = [BINDINGS.c.id, BINDINGS.c.platform, BINDINGS.c.chat_id, BINDINGS.c.citizen_id,
-               BINDINGS.c.user_id, BINDINGS.c.active, BINDINGS.c.unbound_at]
-    key = tuple_(BINDINGS.c.platform, BINDINGS.c.chat_id)
-    result = await conn.execute(select(*columns).where(key.in_(list(chats))))
-    return {(row.platform, row.chat_id): dict(row._mapping) for row in result}
+               BINDINGS.c.user_id, BINDINGS.c.active]
+    rows = await _where_in(session, columns, tuple_(BINDINGS.c.platform, BINDINGS.c.chat_id), chats)
+    return {(row.platform, row.chat_id): dict(row._mapping) for row in rows}
 
 
 async def insert_bindings(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> int:
