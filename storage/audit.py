@@ -41,11 +41,3 @@ async def count_failures_for_nid(session: AsyncSession, nid_hash: str, since: da
             col(AuthAttempt.at) >= since)
     )
     return int(result.one())
-
-
-async def list_events(session: AsyncSession, action: str | None = None, limit: int = 100) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    result = await session.exec(query)
-    return list(result.all())

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,13 +18,6 @@ async def get_citizen(session: AsyncSession, citizen_id: int) -> Citizen | None:
 async def find_citizen_by_nid_hash(session: AsyncSession, nid_hash: str) -> Citizen | None:
     result = await session.exec(select(Citizen).where(Citizen.nid_hash == nid_hash))
     return result.first()
-
-
-async def find_citizens_by_nid_hashes(session: AsyncSession, hashes: Sequence[str]) -> dict[str, Citizen]:
-    if not hashes:
-        return {}
-    result = await session.exec(select(Citizen).where(col(Citizen.nid_hash).in_(list(hashes))))
-    return {c.nid_hash: c for c in result.all()}
 
 
 async def find_binding(session: AsyncSession, platform: str, chat_id: int) -> ChatBinding | None:
@@ -78,14 +70,16 @@ async def mark_unreachable(session: AsyncSession, platform: str, chat_id: int, n
 
 
 async def mark_reachable(session: AsyncSession, platform: str, chat_id: int) -> bool:
-    """The citizen wrote again: deliveries to this chat may resume. True when it was unreachable."""
-    result = await session.exec(
-        update(ChatBinding)  # type: ignore[call-overload]
-        .where(col(ChatBinding.platform) == platform, col(ChatBinding.chat_id) == chat_id,
-               col(ChatBinding.unreachable_at).is_not(None))
-        .values(unreachable_at=None)
-    )
-    return bool(result.rowcount)
+    """The citizen wrote again: deliveries to this chat may resume. True when it was unreachable.
+
+    Called on every incoming update, so it reads first and writes only in the rare case.
+    """
+    binding = await find_binding(session, platform, chat_id)
+    if binding is None or binding.unreachable_at is None:
+        return False
+    binding.unreachable_at = None
+    session.add(binding)
+    return True
 
 
 async def list_active_bindings(session: AsyncSession, citizen_id: int) -> list[ChatBinding]:
@@ -93,8 +87,3 @@ async def list_active_bindings(session: AsyncSession, citizen_id: int) -> list[C
         select(ChatBinding).where(ChatBinding.citizen_id == citizen_id, col(ChatBinding.active).is_(True))
     )
     return list(result.all())
-
-
-async def count_citizens(session: AsyncSession) -> int:
-    result = await session.exec(select(func.count()).select_from(Citizen))
-    return int(result.one())

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, Citizen, Delivery, DeliveryStatus, Notice, Receipt, Ruling
+from storage.models import Case, Citizen, Delivery, Notice, Receipt, Ruling
 
 
 @dataclass(frozen=True)
@@ -105,10 +105,3 @@ async def iter_receipt_rows(session: AsyncSession, batch: int = 2000) -> AsyncIt
             yield ReceiptRow(notice, ruling, case, citizen, delivery)
         last_notice = rows[-1][0].id or 0
         last_delivery = rows[-1][4].id if rows[-1][4] is not None else 10**18
-
-
-async def sent_delivery_for(session: AsyncSession, notice_id: int, platform: str, chat_id: int) -> Delivery | None:
-    result = await session.exec(select(Delivery).where(
-        Delivery.notice_id == notice_id, Delivery.platform == platform, Delivery.chat_id == chat_id,
-        Delivery.status == DeliveryStatus.SENT.value))
-    return result.first()
