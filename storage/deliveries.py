@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, func, insert, literal, or_, update
+from sqlalchemy import exists, insert, literal, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -121,17 +121,3 @@ async def requeue_blocked_for_chat(session: AsyncSession, platform: str, chat_id
     )
     return int(result.rowcount or 0)
 
-
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
-    result = await session.exec(select(Delivery.status, func.count()).group_by(Delivery.status))
-    return {status: int(n) for status, n in result.all()}
-
-
-async def next_due_at(session: AsyncSession, platform: str) -> datetime | None:
-    result = await session.exec(
-        select(func.min(Delivery.next_attempt_at)).where(
-            col(Delivery.platform) == platform, col(Delivery.status) == DeliveryStatus.QUEUED.value
-        )
-    )
-    value = result.one()
-    return value if isinstance(value, datetime) else None
