@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Delivery, DeliveryStatus, Notice
@@ -153,23 +153,6 @@ async def due_ids(session: AsyncSession, lane: Lane, platform: str, now: datetim
         .order_by(table.c.id).limit(limit)
     )
     return [int(row_id) for row_id in result.scalars().all()]
-
-
-async def next_due_at(session: AsyncSession, lane: Lane, platform: str) -> datetime | None:
-    table = _table(lane)
-    result = await session.execute(  # type: ignore[deprecated]
-        select(func.min(table.c.next_attempt_at))
-        .where(table.c.platform == platform, table.c.status == DeliveryStatus.QUEUED.value)
-    )
-    value = result.scalar()
-    return value if isinstance(value, datetime) else None
-
-
-async def count_by_status(session: AsyncSession, lane: Lane) -> dict[str, int]:
-    table = _table(lane)
-    result = await session.execute(  # type: ignore[deprecated]
-        select(table.c.status, func.count()).group_by(table.c.status))
-    return {str(status): int(n) for status, n in result.all()}
 
 
 def refs_of(lane: Lane, ids: Sequence[int]) -> list[str]:
