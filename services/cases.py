@@ -61,19 +61,17 @@ class CaseService:
             citizen = await citizens.get_citizen(session, citizen_id)
             if citizen is None:
                 return None
-            by_ruling = {row.ruling.id: row.notice for row in await notices.list_notice_rows(session, citizen_id)}
-            cases = []
-            for case in await notices.list_cases(session, citizen_id):
-                assert case.id is not None
-                rulings = []
-                for ruling in await notices.list_rulings_for_case(session, case.id):
-                    notice = by_ruling.get(ruling.id)
-                    info = service_info(self._policy, commission=ruling.commission,
-                                        first_delivered_at=notice.first_delivered_at if notice else None,
-                                        viewed_at=notice.viewed_at if notice else None, now=now)
-                    rulings.append(RulingView(ruling.ruling_id, notice.id if notice else None, ruling.commission,
-                                              ruling.kind, ruling.issued_on, ruling.fine_amount_rials,
-                                              ruling.summary, bool(notice and notice.viewed_at), info))
-                cases.append(CaseView(case.case_number, case.status, case.district, case.address, case.violation,
-                                      case.hearing_at, tuple(rulings)))
+            # One query for every ruling of the citizen, grouped by case below (not one query a case).
+            by_case: dict[int, list[RulingView]] = {}
+            for ruling, notice in await notices.list_rulings_with_notices(session, citizen_id):
+                info = service_info(self._policy, commission=ruling.commission,
+                                    first_delivered_at=notice.first_delivered_at if notice else None,
+                                    viewed_at=notice.viewed_at if notice else None, now=now)
+                by_case.setdefault(ruling.case_id, []).append(RulingView(
+                    ruling.ruling_id, notice.id if notice else None, ruling.commission, ruling.kind,
+                    ruling.issued_on, ruling.fine_amount_rials, ruling.summary, bool(notice and notice.viewed_at),
+                    info))
+            cases = [CaseView(case.case_number, case.status, case.district, case.address, case.violation,
+                              case.hearing_at, tuple(by_case.get(case.id or 0, ())))
+                     for case in await notices.list_cases(session, citizen_id)]
             return CitizenOverview(citizen_id, citizen.full_name, citizen.nid_masked, citizen.district, tuple(cases))

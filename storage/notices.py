@@ -50,9 +50,15 @@ async def list_cases(session: AsyncSession, citizen_id: int) -> list[Case]:
     return list(result.all())
 
 
-async def list_rulings_for_case(session: AsyncSession, case_id: int) -> list[Ruling]:
-    result = await session.exec(select(Ruling).where(Ruling.case_id == case_id).order_by(col(Ruling.issued_on)))
-    return list(result.all())
+async def list_rulings_with_notices(session: AsyncSession, citizen_id: int) -> list[tuple[Ruling, Notice | None]]:
+    """A citizen's rulings, oldest first, each with its notice (None for one never made a notice)."""
+    result = await session.execute(
+        sa_select(Ruling, Notice)
+        .outerjoin(Notice, col(Notice.ruling_pk) == col(Ruling.id))
+        .where(col(Ruling.citizen_id) == citizen_id)
+        .order_by(col(Ruling.issued_on), col(Ruling.id))
+    )
+    return [(ruling, notice) for ruling, notice in result.all()]
 
 
 async def record_first_view(session: AsyncSession, notice_id: int, *, platform: str, chat_id: int,
