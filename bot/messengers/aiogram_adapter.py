@@ -7,6 +7,8 @@ aiogram never retries or sleeps by itself (no request middleware is installed), 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -96,10 +98,8 @@ class AiogramMessenger:
 
     async def answer_tap(self, callback_id: str, text: str = "") -> None:
         """answerCallbackQuery; errors map like `send` (a stale query is Permanent)."""
-        try:
+        with bot_api_errors():
             await self.bot.answer_callback_query(callback_id, text=text or None)
-        except (TelegramAPIError, ClientDecodeError) as error:
-            raise _send_error(error) from error
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -120,6 +120,15 @@ def _markup(message: OutgoingMessage) -> Markup:
     if kind is Keyboard.REMOVE:
         return ReplyKeyboardRemove()
     return None
+
+
+@contextmanager
+def bot_api_errors() -> Iterator[None]:
+    """aiogram's errors raised inside become the messenger port's SendError kinds."""
+    try:
+        yield
+    except (TelegramAPIError, ClientDecodeError) as error:
+        raise _send_error(error) from error
 
 
 def _send_error(error: TelegramAPIError | ClientDecodeError) -> SendError:

@@ -6,12 +6,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import BotCommand, Update
 
-from bot.messengers.aiogram_adapter import AiogramMessenger, callback_id, event_from_update
-from bot.messengers.aiogram_adapter import _send_error as send_error
+from bot.messengers.aiogram_adapter import AiogramMessenger, bot_api_errors, callback_id, event_from_update
 from bot.messengers.botapi import ALLOWED_UPDATES, REQUEST_TIMEOUT
 from bot.messengers.updates import Incoming, RawUpdate, unreadable, update_id_of
 
@@ -36,29 +34,21 @@ class AiogramClient:
         self._platform = messenger.platform
 
     async def get_updates(self, offset: int | None, long_poll: int) -> list[RawUpdate]:
-        try:
+        with bot_api_errors():
             method = _RawGetUpdates(offset=offset, timeout=long_poll, allowed_updates=list(ALLOWED_UPDATES))
             return await self._bot(method, request_timeout=int(long_poll + REQUEST_TIMEOUT))
-        except (TelegramAPIError, ClientDecodeError) as error:
-            raise send_error(error) from error
 
     async def set_webhook(self, url: str, secret_token: str | None) -> None:
-        try:
+        with bot_api_errors():
             await self._bot.set_webhook(url=url, secret_token=secret_token, allowed_updates=list(ALLOWED_UPDATES))
-        except (TelegramAPIError, ClientDecodeError) as error:
-            raise send_error(error) from error
 
     async def delete_webhook(self) -> None:
-        try:
+        with bot_api_errors():
             await self._bot.delete_webhook(drop_pending_updates=False)
-        except (TelegramAPIError, ClientDecodeError) as error:
-            raise send_error(error) from error
 
     async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
-        try:
+        with bot_api_errors():
             await self._bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands])
-        except (TelegramAPIError, ClientDecodeError) as error:
-            raise send_error(error) from error
 
     def parse(self, raw: RawUpdate) -> Incoming:
         update_id = update_id_of(raw) or 0

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dtm
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from telegram import (
     Bot,
@@ -95,10 +97,8 @@ class PtbMessenger:
 
     async def answer_tap(self, callback_id: str, text: str = "") -> None:
         """answerCallbackQuery; errors map like `send` (a stale query is Permanent)."""
-        try:
+        with bot_api_errors():
             await self.bot.answer_callback_query(callback_id, text=text or None)
-        except tg.TelegramError as error:
-            raise _send_error(error) from error
 
     async def close(self) -> None:
         await self.bot.shutdown()
@@ -126,6 +126,15 @@ def _retry_seconds(error: tg.RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = error.retry_after
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+@contextmanager
+def bot_api_errors() -> Iterator[None]:
+    """python-telegram-bot's errors raised inside become the messenger port's SendError kinds."""
+    try:
+        yield
+    except tg.TelegramError as error:
+        raise _send_error(error) from error
 
 
 def _send_error(error: tg.TelegramError) -> SendError:

@@ -8,11 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram import error as tg
 
 from bot.messengers.botapi import ALLOWED_UPDATES, REQUEST_TIMEOUT
-from bot.messengers.ptb_adapter import PtbMessenger, callback_id, event_from_update
-from bot.messengers.ptb_adapter import _send_error as send_error
+from bot.messengers.ptb_adapter import PtbMessenger, bot_api_errors, callback_id, event_from_update
 from bot.messengers.updates import Incoming, RawUpdate, unreadable, update_id_of
 from services.messaging import Transient
 
@@ -30,35 +28,26 @@ class PtbClient:
         params: dict[str, Any] = {"timeout": long_poll, "allowed_updates": list(ALLOWED_UPDATES)}
         if offset is not None:
             params["offset"] = offset
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # "use Bot.get_updates instead"
-                # The read timeout must outlast the long poll, or every quiet poll is a TimedOut.
-                updates = await self._bot.do_api_request("getUpdates", api_kwargs=params,
-                                                         read_timeout=long_poll + REQUEST_TIMEOUT)
-        except tg.TelegramError as error:
-            raise send_error(error) from error
+        with bot_api_errors(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "use Bot.get_updates instead"
+            # The read timeout must outlast the long poll, or every quiet poll is a TimedOut.
+            updates = await self._bot.do_api_request("getUpdates", api_kwargs=params,
+                                                     read_timeout=long_poll + REQUEST_TIMEOUT)
         if not isinstance(updates, list) or not all(isinstance(u, dict) for u in updates):
             raise Transient(f"getUpdates answered {type(updates).__name__}, not a list of updates")
         return updates
 
     async def set_webhook(self, url: str, secret_token: str | None) -> None:
-        try:
+        with bot_api_errors():
             await self._bot.set_webhook(url=url, secret_token=secret_token, allowed_updates=list(ALLOWED_UPDATES))
-        except tg.TelegramError as error:
-            raise send_error(error) from error
 
     async def delete_webhook(self) -> None:
-        try:
+        with bot_api_errors():
             await self._bot.delete_webhook(drop_pending_updates=False)
-        except tg.TelegramError as error:
-            raise send_error(error) from error
 
     async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
-        try:
+        with bot_api_errors():
             await self._bot.set_my_commands([BotCommand(c, d) for c, d in commands])
-        except tg.TelegramError as error:
-            raise send_error(error) from error
 
     def parse(self, raw: RawUpdate) -> Incoming:
         update_id = update_id_of(raw) or 0
