@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
@@ -44,12 +45,15 @@ from storage.audit import record_event
 from storage.database import Database
 from storage.types import utcnow
 
-__all__ = ["BATCH_SIZE", "IMPORTERS", "ImportFileError", "ImportReport", "Progress", "RowProblem",
+__all__ = ["BATCH_SIZE", "CSV_KINDS", "IMPORTERS", "ImportFileError", "ImportReport", "Progress", "RowProblem",
            "import_cases", "import_citizens", "import_rulings", "import_subscribers"]
 
 # Rows per transaction: large enough to amortise a round trip, small enough that a lock on SQLite
 # is held for a fraction of a second and the running bot keeps answering.
 BATCH_SIZE = 2000
+
+CSV_KINDS = frozenset({"citizens", "subscribers"})
+"""Kinds read as CSV, whose first line is the header and not a row; the others are JSONL."""
 
 Progress = Callable[[int, int], None]
 """Called with (rows read so far, rows in the file or 0 when unknown) after every batch."""
@@ -84,6 +88,7 @@ class _Row(Protocol):
 
 
 RowT = TypeVar("RowT", bound=_Row)
+Reader = Callable[[Iterable[str]], Iterator[Record | RowProblem]]
 Parser = Callable[[int, Mapping[str, Any], Hasher], RowT]
 Writer = Callable[[AsyncSession, list[RowT], ImportReport, datetime], Awaitable[None]]
 
@@ -92,9 +97,12 @@ def _count(lines: Iterable[str], header: bool) -> int:
     return max(len(lines) - header, 0) if isinstance(lines, Sized) else 0
 
 
-async def _run(db: Database, hasher: Hasher, kind: str, records: Iterator[Record | RowProblem],
-               parse: Parser[RowT], write: Writer[RowT], *, total: int, progress: Progress | None,
+async def _run(db: Database, hasher: Hasher, kind: str, lines: Iterable[str], reader: Reader,
+               parse: Parser[RowT], write: Writer[RowT], *, total: int | None, progress: Progress | None,
                batch_size: int, now: datetime | None) -> ImportReport:
+    records = reader(lines)
+    if total is None:
+        total = _count(lines, kind in CSV_KINDS)
     report = ImportReport(kind)
     when = now or utcnow()
     first_line_of: dict[Hashable, int] = {}  # key -> line it was first seen on: later ones are duplicates
@@ -271,37 +279,33 @@ async def import_citizens(db: Database, hasher: Hasher, lines: Iterable[str], *,
 
     Raises ImportFileError when the header lacks national_id or mobile (nothing is applied).
     """
-    records = read_csv(lines, CITIZEN_COLUMNS)
-    return await _run(db, hasher, "citizens", records, parse_citizen, _write_citizens,
-                      total=_count(lines, True) if total is None else total, progress=progress,
-                      batch_size=batch_size, now=now)
+    return await _run(db, hasher, "citizens", lines, partial(read_csv, columns=CITIZEN_COLUMNS),
+                      parse_citizen, _write_citizens, total=total, progress=progress, batch_size=batch_size,
+                      now=now)
 
 
 async def import_cases(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
                        progress: Progress | None = None, batch_size: int = BATCH_SIZE,
                        now: datetime | None = None) -> ImportReport:
     """JSONL cases: upsert by case_number; the citizen must exist. A key left out keeps its value."""
-    return await _run(db, hasher, "cases", read_jsonl(lines), parse_case, _write_cases,
-                      total=_count(lines, False) if total is None else total, progress=progress,
-                      batch_size=batch_size, now=now)
+    return await _run(db, hasher, "cases", lines, read_jsonl, parse_case, _write_cases,
+                      total=total, progress=progress, batch_size=batch_size, now=now)
 
 
 async def import_rulings(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
                          progress: Progress | None = None, batch_size: int = BATCH_SIZE,
                          now: datetime | None = None) -> ImportReport:
     """JSONL rulings: insert when absent, with their notices; a stored ruling never changes."""
-    return await _run(db, hasher, "rulings", read_jsonl(lines), parse_ruling, _write_rulings,
-                      total=_count(lines, False) if total is None else total, progress=progress,
-                      batch_size=batch_size, now=now)
+    return await _run(db, hasher, "rulings", lines, read_jsonl, parse_ruling, _write_rulings,
+                      total=total, progress=progress, batch_size=batch_size, now=now)
 
 
 async def import_subscribers(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
                              progress: Progress | None = None, batch_size: int = BATCH_SIZE,
                              now: datetime | None = None) -> ImportReport:
     """CSV `national_id,platform,chat_id[,user_id]`: bind chats moved from an existing bot."""
-    records = read_csv(lines, SUBSCRIBER_COLUMNS)
-    return await _run(db, hasher, "subscribers", records, parse_subscriber, _write_subscribers,
-                      total=_count(lines, True) if total is None else total, progress=progress,
+    return await _run(db, hasher, "subscribers", lines, partial(read_csv, columns=SUBSCRIBER_COLUMNS),
+                      parse_subscriber, _write_subscribers, total=total, progress=progress,
                       batch_size=batch_size, now=now)
 
 

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from bot.runtime import open_runtime
 from services import import_messages as msg
-from services.imports import BATCH_SIZE, IMPORTERS, ImportFileError, ImportReport
+from services.imports import BATCH_SIZE, CSV_KINDS, IMPORTERS, ImportFileError, ImportReport
 
 HELP = {
     "citizens": "CSV with header national_id,mobile,full_name,district (upsert by national ID)",
@@ -27,7 +27,6 @@ HELP = {
     "rulings": "JSONL, one ruling a line (new rulings become notices; cases first)",
     "subscribers": "CSV with header national_id,platform,chat_id[,user_id]: chats moved from another bot",
 }
-CSV_KINDS = frozenset({"citizens", "subscribers"})
 
 
 def register(subparsers: Any) -> None:
