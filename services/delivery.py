@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from services.clock import Clock
 from services.messaging import MessageSender, OutgoingMessage, Permanent, RetryAfter, Transient, Unreachable
 from services.notices import NoticeService, NoticeView
-from storage import citizens, deliveries
+from storage import citizens, deliveries, outbox
 from storage.database import Database
 from storage.models import DeliveryStatus
+from storage.outbox import Lane
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +75,11 @@ class NoticeDelivery:
         stats = DeliveryStats()
         now = self._clock()
         async with self._db.session() as session:
-            await deliveries.release_stale_claims(session, now - self._retry.stale_claim)
-            claimed = await deliveries.claim_queued(session, sender.platform, now, limit)
+            await outbox.release_stale(session, Lane.NOTICE, now - self._retry.stale_claim)
+            due = await outbox.due_ids(session, Lane.NOTICE, sender.platform, now, limit=limit)
+            claimed = sorted(await outbox.claim(session, Lane.NOTICE, due, now), key=lambda c: c.id)
         for index, delivery in enumerate(claimed):
-            assert delivery.id is not None
-            view = await self._notices.card(delivery.notice_id)
+            view = await self._notices.card(delivery.ref_id)
             if view is None:
                 await self._finish(delivery.id, DeliveryStatus.FAILED, "notice vanished")
                 stats.failed += 1
@@ -90,7 +91,6 @@ class NoticeDelivery:
                 stats.paused_for = error.seconds
                 until = self._clock() + timedelta(seconds=error.seconds)
                 for pending in claimed[index:]:
-                    assert pending.id is not None
                     await self._retry_later(pending.id, str(error), until, count_attempt=False)
                 stats.retried += len(claimed) - index
                 break
@@ -114,7 +114,7 @@ class NoticeDelivery:
                     stats.retried += 1
             else:
                 async with self._db.session() as session:
-                    await deliveries.mark_sent(session, delivery.id, delivery.notice_id, sent.message_id,
+                    await deliveries.mark_sent(session, delivery.id, delivery.ref_id, sent.message_id,
                                                self._clock())
                 stats.sent += 1
         return stats
@@ -141,15 +141,15 @@ class NoticeDelivery:
 
     async def _retry_later(self, delivery_id: int, error: str, when: datetime, count_attempt: bool = True) -> None:
         async with self._db.session() as session:
-            await deliveries.mark_retry(session, delivery_id, error, when, count_attempt)
+            await outbox.mark_retry(session, Lane.NOTICE, delivery_id, error, when, count_attempt)
 
     async def _finish(self, delivery_id: int, status: DeliveryStatus, error: str) -> None:
         async with self._db.session() as session:
-            await deliveries.mark_final(session, delivery_id, status, error)
+            await outbox.mark_final(session, Lane.NOTICE, delivery_id, status, error)
 
     async def _blocked(self, delivery_id: int, platform: str, chat_id: int, error: str) -> None:
         async with self._db.session() as session:
-            await deliveries.mark_final(session, delivery_id, DeliveryStatus.BLOCKED, error)
+            await outbox.mark_final(session, Lane.NOTICE, delivery_id, DeliveryStatus.BLOCKED, error)
             await citizens.mark_unreachable(session, platform, chat_id, self._clock())
 
     async def chat_wrote_again(self, platform: str, chat_id: int) -> None:

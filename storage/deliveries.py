@@ -2,16 +2,17 @@
 
 A delivery moves queued -> sending (claimed by one sender) -> sent | failed | blocked, or back to
 queued with a later `next_attempt_at`. Claiming is a conditional UPDATE, so two processes never
-send the same (notice, chat).
+send the same (notice, chat). The verbs both delivery engines share (claim, retry, final, releasing
+stale claims) are in storage/outbox.py, lane `Lane.NOTICE`; here are the ones particular to notices.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, insert, literal, or_, update
+from sqlalchemy import exists, insert, literal, update
 from sqlalchemy import select as sa_select
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ChatBinding, Delivery, DeliveryStatus, Notice
@@ -45,29 +46,6 @@ async def enqueue_due(session: AsyncSession, now: datetime, citizen_id: int | No
     return int(result.rowcount or 0)
 
 
-async def claim_queued(session: AsyncSession, platform: str, now: datetime, limit: int) -> list[Delivery]:
-    """Take up to `limit` due deliveries for this platform; each is returned to one caller only."""
-    candidates = await session.exec(
-        select(Delivery.id).where(
-            Delivery.platform == platform,
-            Delivery.status == DeliveryStatus.QUEUED.value,
-            or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
-        ).order_by(col(Delivery.id)).limit(limit)
-    )
-    claimed: list[Delivery] = []
-    for delivery_id in candidates.all():
-        result = await session.exec(
-            update(Delivery)  # type: ignore[call-overload]
-            .where(col(Delivery.id) == delivery_id, col(Delivery.status) == DeliveryStatus.QUEUED.value)
-            .values(status=DeliveryStatus.SENDING.value, claimed_at=now)
-        )
-        if result.rowcount:
-            delivery = await session.get(Delivery, delivery_id)
-            if delivery is not None:
-                claimed.append(delivery)
-    return claimed
-
-
 async def mark_sent(session: AsyncSession, delivery_id: int, notice_id: int, message_id: int,
                     now: datetime) -> None:
     await session.exec(
@@ -82,33 +60,6 @@ async def mark_sent(session: AsyncSession, delivery_id: int, notice_id: int, mes
         .where(col(Notice.id) == notice_id, col(Notice.first_delivered_at).is_(None))
         .values(first_delivered_at=now)
     )
-
-
-async def mark_retry(session: AsyncSession, delivery_id: int, error: str, next_attempt_at: datetime,
-                     count_attempt: bool = True) -> None:
-    values: dict[str, object] = {"status": DeliveryStatus.QUEUED.value, "next_attempt_at": next_attempt_at,
-                                 "last_error": error[:500], "claimed_at": None}
-    if count_attempt:
-        values["attempts"] = Delivery.attempts + 1
-    await session.exec(update(Delivery).where(col(Delivery.id) == delivery_id).values(**values))  # type: ignore[call-overload]
-
-
-async def mark_final(session: AsyncSession, delivery_id: int, status: DeliveryStatus, error: str) -> None:
-    await session.exec(
-        update(Delivery)  # type: ignore[call-overload]
-        .where(col(Delivery.id) == delivery_id)
-        .values(status=status.value, last_error=error[:500], attempts=Delivery.attempts + 1, claimed_at=None)
-    )
-
-
-async def release_stale_claims(session: AsyncSession, older_than: datetime) -> int:
-    """Claims of a sender that died mid-send go back to the queue (at most those may repeat)."""
-    result = await session.exec(
-        update(Delivery)  # type: ignore[call-overload]
-        .where(col(Delivery.status) == DeliveryStatus.SENDING.value, col(Delivery.claimed_at) < older_than)
-        .values(status=DeliveryStatus.QUEUED.value, claimed_at=None)
-    )
-    return int(result.rowcount or 0)
 
 
 async def requeue_blocked_for_chat(session: AsyncSession, platform: str, chat_id: int) -> int:
