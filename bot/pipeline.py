@@ -124,10 +124,6 @@ class UpdatePipeline:
             if chat.startswith(f"{self._bot_key}:"):
                 self.drain_soon(chat)
 
-    @property
-    def busy(self) -> bool:
-        return bool(self._tasks)
-
     async def settle(self) -> None:
         """Wait until everything accepted so far is handled (or its drain has given up)."""
         while self._tasks:
