@@ -15,13 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from services.clock import Clock
 from services.messaging import MessageSender, OutgoingMessage, Permanent, RetryAfter, Transient, Unreachable
 from services.notices import NoticeService, NoticeView
 from storage import citizens, deliveries, outbox
 from storage.database import Database
 from storage.models import DeliveryStatus
-from storage.outbox import Lane
+from storage.outbox import Claimed, Lane
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,45 @@ class RetryPolicy:
         """Exponential backoff with full jitter, so many failed sends do not return in lockstep."""
         ceiling = min(self.max_delay, self.base_delay * 2 ** max(attempts - 1, 0))
         return rng.uniform(ceiling / 2, ceiling)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What a refused send (other than retry-after) does to its row: blocked or failed for good, or
+    queued again (`retry_at`)."""
+
+    status: DeliveryStatus  # BLOCKED, FAILED, or QUEUED with retry_at
+    error: str
+    retry_at: datetime | None = None
+
+
+def refusal(error: Unreachable | Permanent | Transient, claimed: Claimed, what: str, policy: RetryPolicy,
+            rng: random.Random, clock: Clock, logger: logging.Logger) -> Refusal:
+    """The outcome of this send error for both delivery engines; `what` names the row in `logger`'s warnings.
+
+    Unreachable blocks the row; permanent fails it; transient queues it again after backoff, and fails
+    it once it has had `policy.max_attempts`.
+    """
+    if isinstance(error, Unreachable):
+        return Refusal(DeliveryStatus.BLOCKED, str(error))
+    if isinstance(error, Permanent):
+        logger.warning("%s refused: %s", what, error)
+        return Refusal(DeliveryStatus.FAILED, f"permanent: {error}")
+    attempts = claimed.attempts + 1
+    if attempts >= policy.max_attempts:
+        logger.warning("%s gave up after %d attempts: %s", what, attempts, error)
+        return Refusal(DeliveryStatus.FAILED, f"transient, gave up: {error}")
+    return Refusal(DeliveryStatus.QUEUED, str(error), clock() + timedelta(seconds=policy.delay(attempts, rng)))
+
+
+async def record_refusal(session: AsyncSession, claimed: Claimed, refused: Refusal, clock: Clock) -> None:
+    """Write a refusal; a blocked row also marks its chat unreachable (as of now)."""
+    if refused.retry_at is not None:
+        await outbox.mark_retry(session, claimed.lane, claimed.id, refused.error, refused.retry_at)
+        return
+    await outbox.mark_final(session, claimed.lane, claimed.id, refused.status, refused.error)
+    if refused.status is DeliveryStatus.BLOCKED:
+        await citizens.mark_unreachable(session, claimed.platform, claimed.chat_id, clock())
 
 
 @dataclass
@@ -94,24 +135,19 @@ class NoticeDelivery:
                     await self._retry_later(pending.id, str(error), until, count_attempt=False)
                 stats.retried += len(claimed) - index
                 break
-            except Unreachable as error:
-                await self._blocked(delivery.id, sender.platform, delivery.chat_id, str(error))
-                stats.blocked += 1
-            except Permanent as error:
-                log.warning("delivery %s refused: %s", delivery.id, error)
-                await self._finish(delivery.id, DeliveryStatus.FAILED, f"permanent: {error}")
-                stats.failed += 1
-                stats.errors.append(str(error))
-            except Transient as error:
-                attempts = delivery.attempts + 1
-                if attempts >= self._retry.max_attempts:
-                    log.warning("delivery %s gave up after %d attempts: %s", delivery.id, attempts, error)
-                    await self._finish(delivery.id, DeliveryStatus.FAILED, f"transient, gave up: {error}")
+            except (Unreachable, Permanent, Transient) as error:
+                refused = refusal(error, delivery, f"delivery {delivery.id}", self._retry, self._rng, self._clock,
+                                  log)
+                async with self._db.session() as session:
+                    await record_refusal(session, delivery, refused, self._clock)
+                if refused.status is DeliveryStatus.BLOCKED:
+                    stats.blocked += 1
+                elif refused.status is DeliveryStatus.FAILED:
                     stats.failed += 1
                 else:
-                    wait = self._retry.delay(attempts, self._rng)
-                    await self._retry_later(delivery.id, str(error), self._clock() + timedelta(seconds=wait))
                     stats.retried += 1
+                if isinstance(error, Permanent):
+                    stats.errors.append(str(error))
             else:
                 async with self._db.session() as session:
                     await deliveries.mark_sent(session, delivery.id, delivery.ref_id, sent.message_id,
@@ -146,11 +182,6 @@ class NoticeDelivery:
     async def _finish(self, delivery_id: int, status: DeliveryStatus, error: str) -> None:
         async with self._db.session() as session:
             await outbox.mark_final(session, Lane.NOTICE, delivery_id, status, error)
-
-    async def _blocked(self, delivery_id: int, platform: str, chat_id: int, error: str) -> None:
-        async with self._db.session() as session:
-            await outbox.mark_final(session, Lane.NOTICE, delivery_id, DeliveryStatus.BLOCKED, error)
-            await citizens.mark_unreachable(session, platform, chat_id, self._clock())
 
     async def chat_wrote_again(self, platform: str, chat_id: int) -> None:
         """A blocked chat that writes again is reachable: resume what was held back."""

@@ -26,14 +26,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from services.clock import Clock
 from services.composer import MessageComposer
-from services.delivery import RetryPolicy
+from services.delivery import RetryPolicy, record_refusal, refusal
 from services.delivery_ports import QueueItem, RateBudget, WorkQueue
 from services.messaging import MessageSender, OutgoingMessage, Permanent, RetryAfter, Transient, Unreachable
-from storage import citizens, outbox
+from storage import outbox
 from storage.database import Database
 from storage.models import DeliveryStatus
 from storage.outbox import Claimed, Lane, parse_ref
@@ -215,16 +213,15 @@ class Dispatcher:
             await self._backend(functools.partial(self._budget.pause, error.seconds))
             until = self._clock() + timedelta(seconds=error.seconds)
             await self._record(outbox.mark_retry, claimed.lane, claimed.id, f"429: {error}", until, False)
-        except Unreachable as error:
-            await self._record(self._blocked, claimed, str(error))
-            self.metrics.blocked += 1
-        except Permanent as error:
-            log.warning("%s refused: %s", claimed.ref, error)
-            await self._record(outbox.mark_final, claimed.lane, claimed.id, DeliveryStatus.FAILED,
-                               f"permanent: {error}")
-            self.metrics.failed += 1
-        except Transient as error:
-            await self._transient(claimed, str(error))
+        except (Unreachable, Permanent, Transient) as error:
+            refused = refusal(error, claimed, claimed.ref, self._retry, self._rng, self._clock, log)
+            await self._record(record_refusal, claimed, refused, self._clock)
+            if refused.status is DeliveryStatus.BLOCKED:
+                self.metrics.blocked += 1
+            elif refused.status is DeliveryStatus.FAILED:
+                self.metrics.failed += 1
+            else:
+                self.metrics.retried += 1
         else:
             self._sent.append((work, sent.message_id, self._clock()))
             self.metrics.sent += 1
@@ -257,22 +254,6 @@ class Dispatcher:
                 self.metrics.deferred += 1
                 return False
             await asyncio.sleep(min(reservation.wait, 1.0))
-
-    async def _transient(self, claimed: Claimed, error: str) -> None:
-        attempts = claimed.attempts + 1
-        if attempts >= self._retry.max_attempts:
-            log.warning("%s gave up after %d attempts: %s", claimed.ref, attempts, error)
-            await self._record(outbox.mark_final, claimed.lane, claimed.id, DeliveryStatus.FAILED,
-                               f"transient, gave up: {error}")
-            self.metrics.failed += 1
-            return
-        when = self._clock() + timedelta(seconds=self._retry.delay(attempts, self._rng))
-        await self._record(outbox.mark_retry, claimed.lane, claimed.id, error, when)
-        self.metrics.retried += 1
-
-    async def _blocked(self, session: AsyncSession, claimed: Claimed, error: str) -> None:
-        await outbox.mark_final(session, claimed.lane, claimed.id, DeliveryStatus.BLOCKED, error)
-        await citizens.mark_unreachable(session, claimed.platform, claimed.chat_id, self._clock())
 
     # Recording -----------------------------------------------------------------------------------
 
