@@ -14,6 +14,7 @@ from typing import TextIO
 
 from bot.app import App
 from bot.dispatch import dispatch
+from bot.messengers.botapi import parse_command
 from bot.messengers.console import PLATFORM, ConsoleMessenger
 from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, TextReceived
 from nlp.identifiers import normalize_mobile
@@ -23,15 +24,6 @@ SHELL_HELP = (
     "eblagh shell — هر خط یک پیام شهروند است. دستورها: "
     ":contact PHONE [USER_ID]  :tap N  :user ID  :quit"
 )
-
-
-def parse_command(text: str) -> tuple[str, str] | None:
-    """`/start args` or `/start@bot args` -> ("start", "args")."""
-    if not text.startswith("/") or len(text) < 2:
-        return None
-    head, _, args = text[1:].partition(" ")
-    name = head.split("@", 1)[0]
-    return (name, args.strip()) if name else None
 
 
 class Shell:
@@ -68,7 +60,8 @@ class Shell:
         return True
 
     def _message(self, line: str) -> Event:
-        command = parse_command(line.strip())
+        # Read as Telegram and Bale read it, so the shell answers what the bot would.
+        command = parse_command(line)
         if command is not None:
             return CommandReceived(self.chat, command[0], command[1])
         return TextReceived(self.chat, line)
