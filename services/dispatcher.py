@@ -181,13 +181,15 @@ class Dispatcher:
                 log.exception("delivery of %s failed; it will be taken again", work.item.ref)
 
     async def _handle(self, work: _Work) -> None:
+        with_recorder = False
         try:
-            await self._handle_claimed(work)
+            with_recorder = await self._handle_claimed(work)
         finally:
-            if not any(w is work for w, _mid, _at in self._sent):
+            if not with_recorder:  # otherwise the recorder lets the claim go once "sent" is written
                 self._held.discard((work.claimed.lane, work.claimed.id))
 
-    async def _handle_claimed(self, work: _Work) -> None:
+    async def _handle_claimed(self, work: _Work) -> bool:
+        """Compose and send; True when the row waits in `_sent` for the recorder."""
         claimed = work.claimed
         message = await self._backend(lambda: self._composer.compose(claimed))
         if message is None:
@@ -195,9 +197,11 @@ class Dispatcher:
                                "what it refers to is gone")
             self.metrics.failed += 1
             await self._ack([work.item])
-            return
+            return False
         if await self._deliver(work, message):
-            await self._ack([work.item])  # otherwise the recorder acknowledges once "sent" is written
+            await self._ack([work.item])
+            return False
+        return True  # the recorder acknowledges once "sent" is written
 
     async def _deliver(self, work: _Work, message: OutgoingMessage) -> bool:
         """Send; True when the outcome is already recorded, False when it waits for the recorder."""
