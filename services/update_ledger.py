@@ -7,15 +7,12 @@ the composition root uses storage.redis_updates.RedisUpdateLedger, which has the
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Protocol
 
 from services.clock import Clock
 from storage import updates
 from storage.database import Database
-
-# Telegram keeps an unconfirmed update for 24 hours; marks are kept a good while longer.
-KEEP_MARKS = timedelta(days=3)
+from storage.updates import KEEP_MARKS
 
 
 class UpdateLedger(Protocol):

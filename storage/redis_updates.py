@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-# Telegram keeps an unconfirmed update for 24 hours; marks outlive that comfortably.
-KEEP_SECONDS = 3 * 24 * 3600
+from storage.updates import KEEP_MARKS
+
+KEEP_SECONDS = int(KEEP_MARKS.total_seconds())
 
 
 class RedisUpdateLedger:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import HandledUpdate
+
+# Telegram keeps an unconfirmed update for 24 hours; marks are kept a good while longer (here and on Redis).
+KEEP_MARKS = timedelta(days=3)
 
 
 async def is_handled(session: AsyncSession, bot: str, update_id: int) -> bool:
