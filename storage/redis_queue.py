@@ -40,6 +40,10 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _item(entry_id: Any, fields: Any) -> QueueItem:
+    return QueueItem(_text(entry_id), _text(fields.get(b"ref") or fields.get("ref") or b""))
+
+
 class RedisWorkQueue:
     """`WorkQueue` on Redis; every worker of a platform shares the stream and the group."""
 
@@ -73,8 +77,7 @@ class RedisWorkQueue:
                 raise
             await self._ensure_group()  # the sweeper refills the stream from the database
             return []
-        return [QueueItem(_text(entry_id), _text(fields.get(b"ref") or fields.get("ref") or b""))
-                for _stream, entries in reply or [] for entry_id, fields in entries]
+        return [_item(entry_id, fields) for _stream, entries in reply or [] for entry_id, fields in entries]
 
     async def reclaim(self, consumer: str, min_idle_ms: int, count: int) -> list[QueueItem]:
         """Entries another consumer took and has not finished for `min_idle_ms` (it died)."""
@@ -87,8 +90,7 @@ class RedisWorkQueue:
             await self._ensure_group()
             return []
         self._cursor = _text(reply[0])
-        return [QueueItem(_text(entry_id), _text(fields.get(b"ref") or fields.get("ref") or b""))
-                for entry_id, fields in reply[1] if fields]
+        return [_item(entry_id, fields) for entry_id, fields in reply[1] if fields]
 
     async def done(self, items: Sequence[QueueItem]) -> None:
         if not items:
