@@ -59,6 +59,11 @@ def bot_key(settings: Settings) -> str:
     return f"{settings.platform.value}:{(settings.bot_token or '').split(':', 1)[0]}"
 
 
+def serving_mode(settings: Settings) -> str:
+    """How updates arrive, for the start-up line."""
+    return f"webhook on {settings.webhook_listen}" if settings.webhook_url else "long polling"
+
+
 def client_for(settings: Settings, messenger: BotApiMessenger) -> BotApiClient:
     if settings.bot_framework is Framework.PTB:
         from bot.messengers.ptb_adapter import PtbMessenger
@@ -98,8 +103,7 @@ async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding
         sender = PatientSender(messenger, on_unreachable=_marker(app, settings, clock))
         client = client_for(settings, messenger)
         pipeline = UpdatePipeline(app, client, sender, locks, ledger, key)
-        log.info("eblagh run: %s, %s", describe(settings),
-                    f"webhook on {settings.webhook_listen}" if settings.webhook_url else "long polling")
+        log.info("eblagh run: %s, %s", describe(settings), serving_mode(settings))
         return await _serve(app, settings, options, client, messenger, pipeline, locks, stop)
     finally:
         await messenger.close()

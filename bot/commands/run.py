@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.app import load_intent_model
 from bot.messengers import MissingBotToken, describe
-from bot.runner import RunOptions, run_bot
+from bot.runner import RunOptions, run_bot, serving_mode
 from bot.runtime import Runtime, open_runtime
 from bot.settings import load_settings
 from nlp import IntentModel
@@ -39,8 +39,7 @@ def _main(args: argparse.Namespace) -> int:
         return 2
     runtime = open_runtime(settings)
     model = load_intent_model(settings)
-    mode = f"webhook on {settings.webhook_listen}" if settings.webhook_url else "long polling"
-    print(f"eblagh run: {describe(settings)}, {mode}; SIGTERM or Ctrl-C stops", file=sys.stderr)
+    print(f"eblagh run: {describe(settings)}, {serving_mode(settings)}; SIGTERM or Ctrl-C stops", file=sys.stderr)
     options = RunOptions(poll_timeout=max(args.poll_timeout, 0), delivery_interval=max(args.delivery_interval, 0.05),
                          deliver_notices=not args.no_deliver)
     return asyncio.run(_serve(runtime, model, options))
