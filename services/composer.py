@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
+from services.delivery import NoticeRenderer
 from services.messaging import OutgoingMessage
-from services.notices import NoticeService, NoticeView
+from services.notices import NoticeService
 from storage import broadcasts
 from storage.database import Database
 from storage.outbox import Claimed
 
-NoticeRenderer = Callable[[NoticeView], OutgoingMessage]
 TextRenderer = Callable[[str], OutgoingMessage]
 
 

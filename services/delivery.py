@@ -132,7 +132,7 @@ class NoticeDelivery:
                 stats.paused_for = error.seconds
                 until = self._clock() + timedelta(seconds=error.seconds)
                 for pending in claimed[index:]:
-                    await self._retry_later(pending.id, str(error), until, count_attempt=False)
+                    await self._put_back(pending.id, str(error), until)
                 stats.retried += len(claimed) - index
                 break
             except (Unreachable, Permanent, Transient) as error:
@@ -175,9 +175,10 @@ class NoticeDelivery:
             except TimeoutError:
                 pass
 
-    async def _retry_later(self, delivery_id: int, error: str, when: datetime, count_attempt: bool = True) -> None:
+    async def _put_back(self, delivery_id: int, error: str, when: datetime) -> None:
+        """Queued again for `when`, no attempt spent."""
         async with self._db.session() as session:
-            await outbox.mark_retry(session, Lane.NOTICE, delivery_id, error, when, count_attempt)
+            await outbox.mark_retry(session, Lane.NOTICE, delivery_id, error, when, count_attempt=False)
 
     async def _finish(self, delivery_id: int, status: DeliveryStatus, error: str) -> None:
         async with self._db.session() as session:
