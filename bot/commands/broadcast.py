@@ -86,11 +86,15 @@ def run_create(args: argparse.Namespace) -> int:
             count = _with_service(lambda service: service.count_recipients(segment))
             result: dict[str, object] = {"id": None, "recipients": count, "dry_run": True}
         else:
-            if at is None and _with_service(lambda service: service.count_recipients(segment)) == 0:
+            async def create(service: BroadcastService) -> BroadcastProgress | None:
+                if at is None and await service.count_recipients(segment) == 0:
+                    return None
+                return await service.create(text=text, segment=segment, at=at, created_by="cli")
+
+            progress = _with_service(create)
+            if progress is None:
                 # Almost always a mistyped segment; a broadcast to nobody is not worth a record.
                 return _fail(f"no active chat in segment {segment}; nothing queued", status=1)
-            progress = _with_service(lambda service: service.create(text=text, segment=segment, at=at,
-                                                                   created_by="cli"))
             result = {"id": progress.id, "recipients": progress.recipients}
             if progress.scheduled_at is not None:
                 result["scheduled_at"] = progress.scheduled_at.isoformat()
