@@ -20,14 +20,13 @@ from services.messaging import Permanent, RetryAfter, SendError, Transient
 
 log = logging.getLogger(__name__)
 
+FIRST_BACKOFF = 0.5  # seconds before retrying a failed getUpdates; doubles up to MAX_BACKOFF
 MAX_BACKOFF = 30.0
+EMPTY_POLL_FLOOR = 0.5  # seconds an empty long poll should at least have taken
 
 
 class PollingFailed(RuntimeError):
     """The Bot API refuses this bot for good (bad token, wrong base URL)."""
-
-
-EMPTY_POLL_FLOOR = 0.5  # seconds an empty long poll should at least have taken
 
 
 async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Event, *, long_poll: int,
@@ -42,7 +41,7 @@ async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Eve
     loop = asyncio.get_running_loop()
     offset: int | None = None
     confirmed = True
-    backoff = 0.5
+    backoff = FIRST_BACKOFF
     while not stop.is_set():
         try:
             # Not cancelled on stop: a long poll abandoned mid-way is ended by the next getUpdates
@@ -66,7 +65,7 @@ async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Eve
             await _sleep(stop, EMPTY_POLL_FLOOR)
         if stop.is_set():
             break  # stopped while waiting: this batch is not taken, nor confirmed; it comes back
-        backoff = 0.5
+        backoff = FIRST_BACKOFF
         for raw in updates:
             await pipeline.accept(raw)
         if updates:
