@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -89,7 +89,6 @@ class DeliveryStats:
     failed: int = 0
     blocked: int = 0
     paused_for: float = 0.0
-    errors: list[str] = field(default_factory=list)
 
     @property
     def attempted(self) -> int:
@@ -146,8 +145,6 @@ class NoticeDelivery:
                     stats.failed += 1
                 else:
                     stats.retried += 1
-                if isinstance(error, Permanent):
-                    stats.errors.append(str(error))
             else:
                 async with self._db.session() as session:
                     await deliveries.mark_sent(session, delivery.id, delivery.ref_id, sent.message_id,
