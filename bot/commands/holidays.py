@@ -2,6 +2,7 @@
 
     eblagh holidays            # the current Jalali year in Tehran
     eblagh holidays 1405 --json
+    eblagh holidays 1405 --overrides new_overrides.json   # check an edited override file first
 
 One line a holiday (two holidays on one day are two lines): Jalali date, Gregorian date, weekday,
 title, and «(تخمینی)» for a lunar date that is computed, not yet official. With --json, one object
@@ -14,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from nlp.digits import to_ascii_digits
@@ -28,6 +30,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("holidays", help="official holidays of a Jalali year")
     parser.add_argument("year", nargs="?", help="Jalali year, e.g. 1405 (default: the current one in Tehran)")
     parser.add_argument("--json", action="store_true", help="one JSON object a line")
+    parser.add_argument("--overrides", type=Path, default=None,
+                        help="check and use this override file instead of the shipped one")
     parser.set_defaults(func=_list)
 
 
@@ -43,7 +47,7 @@ def _list(args: argparse.Namespace) -> int:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         print(f"eblagh holidays: {year} is outside the covered years {FIRST_YEAR}-{LAST_YEAR}", file=sys.stderr)
         return 2
-    calendar = HolidayCalendar.load()
+    calendar = HolidayCalendar.load(args.overrides)  # a bad file: HolidayOverridesError, exit 2 in bot.cli
     found = calendar.year(year)
     try:
         for h in found:
