@@ -61,6 +61,9 @@ class HolidayCalendar:
             extra[h.day] = (*extra.get(h.day, ()), h)
         self._overrides: Mapping[date, tuple[Holiday, ...]] = extra
         self._years: dict[int, dict[date, tuple[Holiday, ...]]] = {}
+        # Gregorian bounds of the covered years: `covers` runs for every day of every deadline.
+        self._first_day = parse_date(f"{FIRST_YEAR}/01/01")
+        self._last_day = parse_date(f"{LAST_YEAR + 1}/01/01") - timedelta(days=1)
 
     @classmethod
     def load(cls, overrides_path: Path | None = None) -> HolidayCalendar:
@@ -73,7 +76,7 @@ class HolidayCalendar:
 
     def covers(self, d: date) -> bool:
         """Whether the holidays of `d`'s Jalali year are known (FIRST_YEAR..LAST_YEAR)."""
-        return FIRST_YEAR <= to_jalali(d).year <= LAST_YEAR
+        return self._first_day <= d <= self._last_day
 
     def on(self, d: date) -> tuple[Holiday, ...]:
         if not self.covers(d):
