@@ -13,9 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from bot.settings import MissingSecretKey
+from services.holidays import HolidayOverridesError
 
 # Subcommand modules, in the order `eblagh --help` lists them.
-COMMAND_MODULES = ("shell", "run", "worker", "imports", "receipts", "broadcast", "db", "nlp")
+COMMAND_MODULES = ("shell", "run", "worker", "imports", "receipts", "broadcast", "db", "nlp", "holidays")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         status: int = args.func(args)
-    except MissingSecretKey as error:
+    except (MissingSecretKey, HolidayOverridesError) as error:
         print(f"eblagh: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

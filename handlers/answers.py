@@ -215,9 +215,10 @@ class Answers:
         days_left = (info.appeal_deadline - today).days
         deadline = render.day_long(info.appeal_deadline)
         if days_left < 0:
-            return OutgoingMessage(texts.DEADLINE_PASSED.format(case_number=number, deadline=deadline))
+            return OutgoingMessage(texts.DEADLINE_PASSED.format(case_number=number, deadline=deadline)
+                                   + render.deadline_caveat(info))
         left = texts.DEADLINE_TODAY if days_left == 0 else texts.DEADLINE_DAYS_LEFT.format(days=render.fa(days_left))
-        body = texts.DEADLINE_OPEN.format(case_number=number, deadline=deadline, left=left)
+        body = texts.DEADLINE_OPEN.format(case_number=number, deadline=deadline, left=left) + render.deadline_caveat(info)
         return OutgoingMessage(body, buttons=_intent_buttons(["appeal_howto", "contact"]))
 
     def _contact(self, overview: CitizenOverview | None) -> OutgoingMessage:

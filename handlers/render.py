@@ -9,6 +9,7 @@ from handlers import texts
 from handlers.callbacks import Action, encode
 from nlp.digits import to_persian_digits
 from services.calendar import format_rials, jalali_date, jalali_date_long, jalali_datetime, tehran_date
+from services.law import ServiceInfo
 from services.messaging import TEXT_LIMIT, Button, OutgoingMessage
 from services.notices import NoticeView
 from services.service_dates import ServiceKind
@@ -125,13 +126,20 @@ def service_summary(view: NoticeView, *, just_recorded: bool, appeal_days: int) 
             lines.append(texts.SERVICE_DELIVERY.format(when=when))
     if info.appeal_deadline is not None:
         deadline = texts.APPEAL_DEADLINE.format(deadline=day_long(info.appeal_deadline), days=fa(appeal_days))
-        if not info.deadline_certain:
-            deadline += texts.APPEAL_DEADLINE_UNCERTAIN
-        lines.append(deadline)
+        lines.append(deadline + deadline_caveat(info))
         lines.append(texts.APPEAL_HOWTO)
     if info.court_deadline is not None:
         lines.append(texts.FINAL_RULING.format(deadline=day_long(info.court_deadline)))
     return "\n\n".join(lines)
+
+
+def deadline_caveat(info: ServiceInfo) -> str:
+    """The warning to add under an appeal deadline that may still move ("" when it is certain)."""
+    if info.deadline_estimated:
+        return texts.APPEAL_DEADLINE_ESTIMATED
+    if not info.deadline_certain:
+        return texts.APPEAL_DEADLINE_UNCERTAIN
+    return ""
 
 
 def main_menu() -> tuple[tuple[Button, ...], ...]:

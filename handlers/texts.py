@@ -160,6 +160,9 @@ APPEAL_DEADLINE = (
 
 APPEAL_DEADLINE_UNCERTAIN = "\n⚠️ تقویم تعطیلات رسمی آن سال هنوز ثبت نشده است؛ این تاریخ ممکن است با اعلام تعطیلات جابه‌جا شود."
 
+# A lunar holiday whose date is computed, not yet in the official calendar, lies in the period.
+APPEAL_DEADLINE_ESTIMATED = "\n⚠️ این تاریخ به یک تعطیل رسمی تخمینی بستگی دارد؛ با دبیرخانه تأیید کنید."
+
 APPEAL_HOWTO = (
     "برای اعتراض، درخواست تجدیدنظر را با ذکر شماره پرونده، کتبی و پیش از پایان مهلت به دبیرخانه "
     "کمیسیون ماده ۱۰۰ شهرداری منطقه خود تحویل دهید و رسید بگیرید."

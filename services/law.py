@@ -33,8 +33,10 @@ class ServiceInfo:
     court_deadline: date | None  # appeal-commission rulings (final), once served
     deemed_at: datetime | None  # when an unopened notice will be (or was) deemed served
     final: bool
-    # False when the deadline lies in a year the holiday table does not cover.
+    # False when the appeal deadline may move: a day looked at lies in a year the holiday calendar
+    # does not cover, or an estimated holiday is involved (then deadline_estimated is True too).
     deadline_certain: bool = True
+    deadline_estimated: bool = False
 
 
 def service_info(policy: LawPolicy, *, commission: str, first_delivered_at: datetime | None,
@@ -51,4 +53,5 @@ def service_info(policy: LawPolicy, *, commission: str, first_delivered_at: date
                            deemed_at, final)
     detail = appeal_deadline_detail(served_at, commission, policy.appeal_days, policy.holidays)
     assert detail is not None
-    return ServiceInfo(kind, served_at, detail.day, None, deemed_at, final, detail.covered)
+    return ServiceInfo(kind, served_at, detail.day, None, deemed_at, final, detail.certain,
+                       bool(detail.estimated))

@@ -16,7 +16,7 @@ from storage.models import DeliveryStatus
 
 RECEIPT_FIELDS = (
     "ruling_id", "case_number", "national_id_masked", "platform", "chat_id", "delivered_at", "viewed_at",
-    "service_at", "service_kind", "appeal_deadline", "appeal_deadline_jalali",
+    "service_at", "service_kind", "appeal_deadline", "appeal_deadline_jalali", "appeal_deadline_estimated",
 )
 
 
@@ -33,6 +33,9 @@ class ReceiptRecord:
     service_kind: str
     appeal_deadline: date | None
     appeal_deadline_jalali: str | None
+    # True when the deadline may still move: it depends on a holiday whose date is only estimated
+    # (or lies beyond the years the holiday calendar covers). False when certain or when there is none.
+    appeal_deadline_estimated: bool
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready: ISO times in UTC, ISO dates, ASCII digits (Jalali keeps Persian digits)."""
@@ -45,6 +48,7 @@ class ReceiptRecord:
             "delivered_at": iso(self.delivered_at), "viewed_at": iso(self.viewed_at),
             "service_at": iso(self.service_at), "service_kind": self.service_kind,
             "appeal_deadline": iso(self.appeal_deadline), "appeal_deadline_jalali": self.appeal_deadline_jalali,
+            "appeal_deadline_estimated": self.appeal_deadline_estimated,
         }
 
 
@@ -65,4 +69,5 @@ async def export_receipts(db: Database, policy: LawPolicy, clock: Clock) -> Asyn
                 delivered_at=delivered_at, viewed_at=row.notice.viewed_at, service_at=info.service_at,
                 service_kind=info.kind.value, appeal_deadline=info.appeal_deadline,
                 appeal_deadline_jalali=to_ascii_digits(jalali_date(info.appeal_deadline)) if info.appeal_deadline else None,
+                appeal_deadline_estimated=info.appeal_deadline is not None and not info.deadline_certain,
             )

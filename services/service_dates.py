@@ -1,4 +1,4 @@
-"""The law on service (ابلاغ) and deadlines, as pure functions of times and the holiday table.
+"""The law on service (ابلاغ) and deadlines, as pure functions of times and the holiday calendar.
 
 All instants are aware UTC datetimes (naive ones are taken as UTC); days are Tehran civil dates.
 """
@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from services.calendar import add_jalali_months, as_utc, end_of_tehran_day, tehran_date
-from services.holidays import HolidayCalendar
+from services.holidays import Holiday, HolidayCalendar
 
 COURT_COMPLAINT_MONTHS = 3
 
@@ -79,9 +79,17 @@ def service_of(
 @dataclass(frozen=True)
 class Deadline:
     day: date
-    # False when some day looked at lies in a Jalali year the holiday table does not cover: the
+    # False when some day looked at lies in a Jalali year the holiday calendar does not cover: the
     # date then only skips Fridays and the caller should warn that it may move.
     covered: bool
+    # Holidays with an estimated (computed, not yet official) date that the count crosses; see
+    # `appeal_deadline_detail` for which days count.
+    estimated: tuple[Holiday, ...] = ()
+
+    @property
+    def certain(self) -> bool:
+        """Known for sure: every day looked at is covered and no estimated holiday is involved."""
+        return self.covered and not self.estimated
 
 
 def next_working_day(d: date, holidays: HolidayCalendar) -> Deadline:
@@ -96,15 +104,29 @@ def next_working_day(d: date, holidays: HolidayCalendar) -> Deadline:
 def appeal_deadline_detail(
     service_at: datetime, commission: str, appeal_days: int, holidays: HolidayCalendar
 ) -> Deadline | None:
-    """Like `appeal_deadline`, with whether the holiday table covered the computation."""
+    """Like `appeal_deadline`, with whether the result is certain.
+
+    The result is marked estimated when an estimated holiday falls anywhere from the day of service
+    to the day after the deadline, both included, whether or not it moved the result:
+    - up to the deadline, because an estimated lunar date may be a day off: one that moved the
+      deadline may in fact not, and one on the day before the last may in fact fall on the last
+      day and move it. Counting is in calendar days, so a one-day error deep inside the period
+      changes nothing; we flag the whole period anyway because "the period holds a holiday whose
+      date is not yet official" is a rule a citizen and the secretariat can check by hand, and an
+      error can be larger (a Ramadan of 29 or 30 days moves both Eid al-Fitr days together);
+    - the day after the deadline too, because a holiday estimated there that in fact falls a day
+      earlier lands on the deadline and moves it.
+    """
     kind = Commission(commission)  # ValueError for an unknown commission
     if kind is Commission.APPEAL:
         return None
     if appeal_days < 0:
         raise ValueError(f"appeal_days must be >= 0, got {appeal_days}")
     # The day of service is not counted: day 1 of the period is the day after it.
-    last_day = tehran_date(service_at) + timedelta(days=appeal_days)
-    return next_working_day(last_day, holidays)
+    served_on = tehran_date(service_at)
+    result = next_working_day(served_on + timedelta(days=appeal_days), holidays)
+    crossed = holidays.between(served_on, result.day + timedelta(days=1))
+    return Deadline(result.day, result.covered, tuple(h for h in crossed if h.estimated))
 
 
 def appeal_deadline(
@@ -113,8 +135,8 @@ def appeal_deadline(
     """Last day to appeal a first-instance ruling; None for the appeal commission (final).
 
     Tehran date of service + appeal_days, moved past Fridays and official holidays. Outside the
-    years the table covers only Fridays move it: check `appeal_deadline_detail(...).covered` or
-    `holidays.covers(result)` and warn.
+    years the calendar covers only Fridays move it, and an estimated holiday may move it by a day:
+    check `appeal_deadline_detail(...).certain` and warn.
     """
     detail = appeal_deadline_detail(service_at, commission, appeal_days, holidays)
     return detail.day if detail is not None else None
@@ -125,7 +147,7 @@ def court_complaint_deadline(service_at: datetime, holidays: HolidayCalendar | N
 
     Three months counted in Jalali months, the calendar the law is written in: the same day of the
     month three months after the Tehran date of service, clamped to the month's length (service on
-    31 Shahrivar ends on 30 Azar). Given a holiday table, a Friday or holiday moves it to the next
+    31 Shahrivar ends on 30 Azar). Given a holiday calendar, a Friday or holiday moves it to the next
     working day, as for every legal period.
     """
     last_day = add_jalali_months(tehran_date(service_at), COURT_COMPLAINT_MONTHS)

@@ -35,6 +35,15 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _csv_value(value: object) -> object:
+    """None as an empty cell; booleans as in the JSON lines (true/false), not Python's True/False."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
 async def _write(runtime: Runtime, fmt: str, out: TextIO) -> int:
     count = 0
     writer = csv.DictWriter(out, fieldnames=RECEIPT_FIELDS) if fmt == "csv" else None
@@ -44,7 +53,7 @@ async def _write(runtime: Runtime, fmt: str, out: TextIO) -> int:
         async for record in export_receipts(runtime.database, law_policy(runtime), system_clock):
             row = record.as_dict()
             if writer is not None:
-                writer.writerow({k: "" if v is None else v for k, v in row.items()})
+                writer.writerow({k: _csv_value(v) for k, v in row.items()})
             else:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
             count += 1

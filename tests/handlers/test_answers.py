@@ -124,6 +124,30 @@ async def test_several_cases_are_listed_with_buttons_and_a_tap_answers_one(
     assert (await person.taps(encode(Action.CASE, "case_status:7"))).tap_answer == texts.UNKNOWN_BUTTON
 
 
+async def test_a_deadline_that_depends_on_an_estimated_holiday_says_so(
+        sqlite_db: Database, secret: bytes, intent_model: IntentModel) -> None:
+    await _seed(sqlite_db, secret)
+    # Delivered (= served, under this rule) on 1415/09/14; day 10 is an estimated lunar holiday.
+    clock = Clock(now=datetime(2036, 12, 4, 6, 0, tzinfo=UTC))
+    app = make_app(sqlite_db, secret, clock, model=intent_model, SERVICE_RULE="delivery")
+    person = Citizen(app, RecordingSender(), user_id=803)
+    await person.says(NID)
+    await person.shares(MOBILE)
+    await app.delivery.run_once(person.sender)
+    deadline = _text(await person.says("مهلت اعتراضم کی تموم میشه"))
+    assert "۲۵ آذر ۱۴۱۵" in deadline
+    assert texts.APPEAL_DEADLINE_ESTIMATED.strip() in deadline
+
+
+async def test_a_certain_deadline_has_no_caveat(sqlite_db: Database, secret: bytes, intent_model: IntentModel) -> None:
+    await _seed(sqlite_db, secret)
+    person = await _bound(sqlite_db, secret, intent_model, SERVICE_RULE="delivery")
+    deadline = _text(await person.says("مهلت اعتراضم کی تموم میشه"))
+    assert "روز دیگر" in deadline
+    assert texts.APPEAL_DEADLINE_ESTIMATED.strip() not in deadline
+    assert texts.APPEAL_DEADLINE_UNCERTAIN.strip() not in deadline
+
+
 @pytest.mark.parametrize("question", ["جریمه من چقدره؟", "مهلت اعتراضم کی تموم میشه"])
 async def test_before_login_the_answer_is_general_with_an_invitation(
         sqlite_db: Database, secret: bytes, intent_model: IntentModel, question: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlmodel import func, select
 
 from handlers import texts
@@ -74,6 +76,7 @@ async def test_the_whole_journey(db: Database, secret: bytes) -> None:
     assert reply.tap_answer == texts.TAP_SERVICE_RECORDED
     assert "متن کامل رأی" in _texts(reply)
     assert "مهلت اعتراض" in _texts(reply)
+    assert texts.APPEAL_DEADLINE_ESTIMATED.strip() not in _texts(reply)  # 1403: every holiday is official
     assert await _count(db, Receipt) == 1
 
     clock.advance(days=1)
@@ -203,6 +206,18 @@ async def test_a_long_ruling_is_split_and_shown_as_written(db: Database, secret:
     assert all(len(p) <= TEXT_LIMIT for p in parts)
     assert "&lt;الف&gt; &amp; بند" in parts[0]
     assert "<الف>" not in "".join(parts)
+
+
+async def test_the_summary_flags_a_deadline_that_depends_on_an_estimated_holiday(db: Database,
+                                                                                secret: bytes) -> None:
+    notice_id = await _seed(db, secret)
+    # Opened on 1415/09/14; day 10 is 1415/09/24, an estimated lunar holiday (Imam Sadiq's martyrdom).
+    app = make_app(db, secret, Clock(now=datetime(2036, 12, 4, 6, 0, tzinfo=UTC)))
+    person = Citizen(app, RecordingSender(), user_id=512)
+    await _login(person)
+    summary = (await person.taps(encode(Action.OPEN_NOTICE, notice_id))).messages[-1].html
+    assert "۲۵ آذر ۱۴۱۵" in summary
+    assert texts.APPEAL_DEADLINE_ESTIMATED.strip() in summary
 
 
 async def test_an_appeal_commission_ruling_is_final(db: Database, secret: bytes) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlmodel import select
 
 from services.messaging import OutgoingMessage, Permanent, RetryAfter, SentMessage, Transient, Unreachable
 from services.privacy import Hasher
-from services.receipts import export_receipts
+from services.receipts import RECEIPT_FIELDS, export_receipts
 from storage.database import Database
 from storage.models import ChatBinding, Delivery
 from tests.factories import create_case, create_citizen, create_ruling
@@ -115,6 +115,7 @@ async def test_export_shows_deemed_service_and_the_appeal_deadline(db: Database,
 
     (record,) = [r async for r in export_receipts(db, app.law, clock)]
     assert record.service_kind == "pending" and record.appeal_deadline is None
+    assert record.appeal_deadline_estimated is False  # no deadline yet: nothing to be unsure of
     assert record.delivered_at == clock.now and record.national_id_masked == "001****679"
 
     clock.advance(days=11)
@@ -125,6 +126,11 @@ async def test_export_shows_deemed_service_and_the_appeal_deadline(db: Database,
     assert record.service_at is not None and record.service_at.date() == date(2025, 2, 4)
     assert record.appeal_deadline == date(2025, 2, 15)
     assert record.appeal_deadline_jalali == "1403/11/27"
+    assert record.appeal_deadline_estimated is False  # 1403's holidays are all official
+    row = record.as_dict()
+    assert list(row) == list(RECEIPT_FIELDS)
+    assert list(row)[-2:] == ["appeal_deadline_jalali", "appeal_deadline_estimated"]
+    assert row["appeal_deadline_estimated"] is False
 
 
 async def test_export_for_a_viewed_notice_under_the_delivery_rule(db: Database, secret: bytes) -> None:
@@ -137,3 +143,16 @@ async def test_export_for_a_viewed_notice_under_the_delivery_rule(db: Database, 
     (record,) = [r async for r in export_receipts(db, app.law, clock)]
     assert record.service_kind == "delivery" and record.service_at == delivered
     assert record.appeal_deadline == date(2025, 2, 4)  # 1403/11/06 + 10 = 1403/11/16, a Tuesday
+
+
+async def test_export_marks_a_deadline_that_depends_on_an_estimated_holiday(db: Database, secret: bytes) -> None:
+    # Delivered 1415/09/14; day 10 is 1415/09/24, Imam Sadiq's martyrdom, whose date is computed
+    # (1415 is far past the package's confirmed years): the deadline moves to 09/25 and is marked.
+    clock = Clock(now=datetime(2036, 12, 4, 6, 0, tzinfo=UTC))
+    app = make_app(db, secret, clock, SERVICE_RULE="delivery")
+    await _bound_citizen_with_ruling(db, secret, app)
+    await app.delivery.run_once(RecordingSender())
+    (record,) = [r async for r in export_receipts(db, app.law, clock)]
+    assert record.appeal_deadline_jalali == "1415/09/25"
+    assert record.appeal_deadline_estimated is True
+    assert record.as_dict()["appeal_deadline_estimated"] is True

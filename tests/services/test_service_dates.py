@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from services.calendar import parse_date, parse_datetime, tehran_date
-from services.holidays import HolidayCalendar
+from services.holidays import LAST_YEAR, HolidayCalendar
 from services.service_dates import (
     ServiceKind,
     ServiceRule,
@@ -164,12 +164,13 @@ def test_tasua_and_ashura_are_both_skipped() -> None:
 
 
 def test_nowruz_across_the_year_end() -> None:
-    # Day 10 is 29 Esfand 1404 (a Friday and a holiday); then Nowruz 1-4 Farvardin 1405.
+    # Day 10 is 29 Esfand 1404 (a Friday and a holiday); then Nowruz 1-4 Farvardin 1405, of which
+    # the first two are also Eid al-Fitr.
     served = parse_datetime("1404/12/19 10:00")
     detail = appeal_deadline_detail(served, "first", 10, CAL)
     assert detail is not None
     assert detail.day == parse_date("1405/01/05")
-    assert detail.covered
+    assert detail.certain  # Eid al-Fitr 1405 (1-2 Farvardin) is official
 
 
 def test_appeal_commission_is_final() -> None:
@@ -184,23 +185,73 @@ def test_unknown_commission_or_negative_days() -> None:
         appeal_deadline(DELIVERED, "first", -1, CAL)
 
 
-def test_outside_the_table_fridays_still_move_but_it_is_flagged() -> None:
-    served = utc(2030, 1, 1, 9, 0)  # Tuesday; +10 is Friday 2030-01-11
+def test_a_deadline_on_a_holiday_moves_to_the_next_working_day() -> None:
+    # Day 10 is 14 Khordad 1405 (Khomeini's death and Eid al-Ghadir), then 15 Khordad, a Friday
+    # and a holiday: the deadline is Saturday 16 Khordad. Ghadir's date is official, so it is certain.
+    detail = appeal_deadline_detail(parse_datetime("1405/03/04 10:00"), "first", 10, CAL)
+    assert detail is not None
+    assert detail.day == parse_date("1405/03/16")
+    assert detail.certain and detail.estimated == ()
+
+
+# 1415 (2036-37) is far past the package's confirmed years, so its lunar holidays are estimated:
+# 24 Azar 1415 (Sunday 2036-12-14), Imam Sadiq's martyrdom, is one.
+SADIQ_1415 = parse_date("1415/09/24")
+
+
+def test_a_deadline_moved_by_an_estimated_holiday_is_flagged() -> None:
+    detail = appeal_deadline_detail(parse_datetime("1415/09/14 10:00"), "first", 10, CAL)
+    assert detail is not None
+    assert detail.day == parse_date("1415/09/25")
+    assert [h.day for h in detail.estimated] == [SADIQ_1415]
+    assert detail.covered and not detail.certain
+
+
+def test_an_estimated_holiday_inside_the_period_flags_it_too() -> None:
+    # Day 10 is Saturday 30 Azar, a working day: the estimated holiday did not move the deadline,
+    # but it lies in the period, and that is what the flag says.
+    detail = appeal_deadline_detail(parse_datetime("1415/09/20 10:00"), "first", 10, CAL)
+    assert detail is not None
+    assert detail.day == parse_date("1415/09/30")
+    assert [h.day for h in detail.estimated] == [SADIQ_1415]
+    assert not detail.certain
+
+
+def test_an_estimated_holiday_the_day_after_the_deadline_flags_it() -> None:
+    # Day 10 is Saturday 23 Azar; if the holiday is in fact a day earlier than estimated, it falls
+    # on the deadline and moves it.
+    detail = appeal_deadline_detail(parse_datetime("1415/09/13 10:00"), "first", 10, CAL)
+    assert detail is not None
+    assert detail.day == SADIQ_1415 - timedelta(days=1)
+    assert [h.day for h in detail.estimated] == [SADIQ_1415]
+
+
+def test_a_period_clear_of_estimated_holidays_in_the_same_year_is_certain() -> None:
+    detail = appeal_deadline_detail(parse_datetime("1415/10/01 10:00"), "first", 10, CAL)
+    assert detail is not None
+    assert detail.day == parse_date("1415/10/11")
+    assert detail.certain
+
+
+def test_outside_the_calendar_fridays_still_move_but_it_is_flagged() -> None:
+    served = utc(2080, 1, 2, 9, 0)  # a Tuesday in 1458, past the covered years; +10 is a Friday
     detail = appeal_deadline_detail(served, "first", 10, CAL)
     assert detail is not None
-    assert detail.day == date(2030, 1, 12)
-    assert not detail.covered
+    assert detail.day == date(2080, 1, 13)
+    assert not detail.covered and not detail.certain
     assert not CAL.covers(detail.day)
 
 
 def test_rolling_into_an_uncovered_year_is_flagged() -> None:
-    # Day 10 is 29 Esfand 1405 (covered, a holiday); the next day is 1 Farvardin 1406, which the
-    # table does not cover, so it is returned but flagged.
-    served = parse_datetime("1405/12/19 10:00")
-    detail = appeal_deadline_detail(served, "first", 10, CAL)
+    # Day 10 is the last day of the last covered year (29 Esfand, or 30 in a leap year: a holiday
+    # either way); the next day is 1 Farvardin of a year the calendar does not cover.
+    nowruz = parse_date(f"{LAST_YEAR + 1}/01/01")
+    last_day = nowruz - timedelta(days=1)
+    assert not CAL.is_working_day(last_day)
+    detail = appeal_deadline_detail(datetime.combine(last_day - timedelta(days=10), time(6), UTC), "first", 10, CAL)
     assert detail is not None
-    assert detail.day == parse_date("1406/01/01")
-    assert not detail.covered
+    assert detail.day >= nowruz
+    assert not detail.covered and not detail.certain
 
 
 SERVICE_TIMES = st.datetimes(
