@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from bot.data_dir import secure_data_dir
 from bot.settings import Settings, load_settings, resolve_secret_key
 from services.privacy import Hasher
 from storage.database import Database, upgrade
@@ -24,6 +25,8 @@ class Runtime:
 def open_runtime(settings: Settings | None = None, *, announce: bool = True) -> Runtime:
     """Open the database (upgrading an embedded one) and the hasher. Call before the event loop."""
     settings = settings or load_settings()
+    if settings.database_url is None or not settings.secret_key:
+        secure_data_dir(settings.data_dir)  # it holds the database or the key
     key, created_notice = resolve_secret_key(settings)
     if created_notice and announce:
         print(created_notice, file=sys.stderr)

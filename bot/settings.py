@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.service_dates import ServiceRule
+from storage.files import make_private_dir, tighten, write_private_file
 
 
 class Framework(StrEnum):
@@ -96,11 +97,11 @@ def resolve_secret_key(settings: Settings) -> tuple[bytes, str | None]:
         raise MissingSecretKey("SECRET_KEY must be set when DATABASE_URL points at PostgreSQL")
     path = settings.data_dir / "secret.key"
     if path.exists():
+        tighten(path)  # as an older eblagh left it (0644)
         return path.read_text().strip().encode(), None
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     key = secrets.token_hex(32)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
+    write_private_file(path, key + "\n")  # 0600 from the first byte
     return key.encode(), f"no SECRET_KEY set: created one in {path} (keep it; hashes depend on it)"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 
 from nlp.digits import to_persian_digits
 from nlp.identifiers import NationalIdProblem
@@ -97,12 +98,17 @@ def bad_text(field: str) -> str:
     return f"{field} باید متن باشد"
 
 
-def too_long(field: str, limit: int) -> str:
-    return f"{field} بلندتر از {fa(limit)} نویسه است"
+def too_long(field: str, limit: int, length: int | None = None) -> str:
+    actual = f" ({fa_count(length)} نویسه)" if length is not None else ""
+    return f"{field} بلندتر از حد مجاز است{actual}؛ بیشینه {fa_count(limit)} نویسه"
 
 
 def nul_character(field: str) -> str:
     return f"{field} نویسهٔ نامعتبر (NUL) دارد"
+
+
+def issued_in_future(field: str, issued: date, today: date) -> str:
+    return f"تاریخ صدور ({field}) {issued.isoformat()} پس از امروز ({today.isoformat()}) است؛ رأی آینده پذیرفته نمی‌شود"
 
 
 def fine_needs_amount(field: str) -> str:
@@ -118,6 +124,19 @@ def not_json(detail: str) -> str:
 
 
 JSON_NOT_OBJECT = "هر خط باید یک شیء JSON باشد ({...})"
+JSON_TOO_DEEP = "JSON معتبر نیست: تودرتویی بیش از حد"
+
+
+def duplicate_key(key: str) -> str:
+    return f"کلید «{key}» در این شیء JSON دو بار آمده است؛ معلوم نیست کدام مقدار درست است"
+
+
+def csv_field_too_large(limit: int) -> str:
+    return f"یک خانهٔ این سطر بلندتر از {fa_count(limit)} نویسه است (شاید یک گیومهٔ \" بسته نشده)؛ سطر خوانده نشد"
+
+
+def bad_csv(detail: str) -> str:
+    return f"سطر CSV خوانا نیست: {detail}"
 
 
 def wrong_column_count(expected: int, found: int) -> str:
@@ -151,6 +170,20 @@ RULING_CHANGED = (
 )
 CHAT_OF_OTHER_CITIZEN = "این گفتگو (chat_id) اکنون به کد ملی دیگری متصل است؛ تغییر داده نشد"
 CHAT_UNBOUND_BY_CITIZEN = "شهروند اتصال این گفتگو (chat_id) را خودش لغو کرده است؛ دوباره متصل نشد"
+
+
+def database_failed(error: str, applied_through: int, failed_from: int | None) -> str:
+    """The import stopped on a database error: what was applied, what not, what to do."""
+    applied = (f"ردیف‌های درستِ خط ۱ تا {fa(applied_through)} ثبت شد" if applied_through
+               else "هیچ ردیفی ثبت نشد")
+    not_applied = f"از خط {fa(failed_from)} تا پایان فایل هیچ ردیفی ثبت نشد" if failed_from else ""
+    parts = "؛ ".join(part for part in (applied, not_applied) if part)
+    return (f"ورود ناتمام ماند: خطای پایگاه داده ({error}). {parts}. "
+            "پس از رفع مشکل همین فایل را دوباره وارد کنید؛ آنچه ثبت شده دوباره ثبت نمی‌شود "
+            f"(applied through line {applied_through}, not applied from line {failed_from or '-'})")
+
+
+AUDIT_NOT_RECORDED = "هشدار: این ورود در دفتر رویدادها (audit) ثبت نشد"
 
 
 KIND_LABELS = {

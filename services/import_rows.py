@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from nlp.digits import to_ascii_digits
@@ -37,8 +38,17 @@ DISTRICTS = range(1, 23)  # Tehran's 22 municipal districts
 # Column widths in the schema: PostgreSQL refuses longer values, and one refusal would fail a batch.
 MAX_CASE_NUMBER = 32
 MAX_RULING_ID = 64
-MAX_FULL_NAME = 200
 MAX_BIGINT = 2**63 - 1
+
+# Free text, in characters. Chat messages and the dashboard show these, and a slipped column or a
+# pasted document should be caught here rather than stored; full_name is also the schema's width.
+MAX_FULL_NAME = 200
+MAX_ADDRESS = 500
+MAX_VIOLATION = 2_000
+MAX_SUMMARY = 1_000
+MAX_RULING_TEXT = 50_000
+TEXT_LIMITS = MappingProxyType({"full_name": MAX_FULL_NAME, "address": MAX_ADDRESS, "violation": MAX_VIOLATION,
+                                "summary": MAX_SUMMARY, "text": MAX_RULING_TEXT})
 
 CITIZEN_COLUMNS = (("national_id", "mobile"), ("full_name", "district"))
 SUBSCRIBER_COLUMNS = (("national_id", "platform", "chat_id"), ("user_id",))
@@ -97,7 +107,16 @@ def read_csv(lines: Iterable[str], columns: tuple[Sequence[str], Sequence[str]])
     if absent:
         raise ImportFileError(msg.header_missing(absent))
     last_line = reader.line_num
-    for values in reader:
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # the reader drops the rest of the physical line and goes on with the next one
+            line, last_line = last_line + 1, reader.line_num
+            yield RowProblem(line, _csv_problem(error))
+            continue
         line, last_line = last_line + 1, reader.line_num
         if not values or all(not v.strip() for v in values):
             continue
@@ -107,6 +126,36 @@ def read_csv(lines: Iterable[str], columns: tuple[Sequence[str], Sequence[str]])
         yield line, dict(zip(header, values, strict=True))
 
 
+def _csv_problem(error: csv.Error) -> str:
+    if "field larger than field limit" in str(error):
+        return msg.csv_field_too_large(csv.field_size_limit())
+    return msg.bad_csv(str(error))
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object_pairs_hook: a key given twice is refused (json.loads would keep the last silently).
+
+    Keys are also compared as the importer reads them (trimmed, lower case): "Text" and "text" are
+    the same field. The common case costs two set-sized passes, no Python loop.
+    """
+    result = dict(pairs)
+    if len(result) == len(pairs) and len({key.strip().lower() for key in result}) == len(pairs):
+        return result
+    seen: set[str] = set()
+    for key, _ in pairs:
+        folded = key.strip().lower()
+        if folded in seen:
+            raise _DuplicateKey(key)
+        seen.add(folded)
+    raise AssertionError("unreachable: a duplicate was counted")  # pragma: no cover
+
+
 def read_jsonl(lines: Iterable[str]) -> Iterator[Record | RowProblem]:
     """One JSON object a line; blank lines are skipped."""
     for line, text in enumerate(_without_bom(lines), start=1):
@@ -114,9 +163,18 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[Record | RowProblem]:
         if not text:
             continue
         try:
-            value = json.loads(text)
+            value = json.loads(text, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as error:
+            yield RowProblem(line, msg.duplicate_key(error.key))
+            continue
         except json.JSONDecodeError as error:
             yield RowProblem(line, msg.not_json(error.msg))
+            continue
+        except RecursionError:
+            yield RowProblem(line, msg.JSON_TOO_DEEP)
+            continue
+        except ValueError as error:  # e.g. an integer of more digits than Python converts
+            yield RowProblem(line, msg.not_json(str(error).split(":")[0]))
             continue
         if not isinstance(value, dict):
             yield RowProblem(line, msg.JSON_NOT_OBJECT)
@@ -152,11 +210,15 @@ def _check_text(name: str, text: str, limit: int | None = None) -> None:
     if "\x00" in text:
         raise RowError(msg.nul_character(name))
     if limit is not None and len(text) > limit:
-        raise RowError(msg.too_long(name, limit))
+        raise RowError(msg.too_long(name, limit, len(text)))
 
 
-def _text(fields: Mapping[str, Any], name: str, *, required: bool = False, limit: int | None = None) -> str | None:
-    """Free text, kept as written (a served ruling is quoted verbatim) but for outer blanks."""
+def _text(fields: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
+    """Free text, kept as written (a served ruling is quoted verbatim) but for outer blanks.
+
+    Its maximum length is TEXT_LIMITS[name].
+    """
+    limit = TEXT_LIMITS[name]
     value = _required(fields, name) if required else fields.get(name)
     if value is None:
         return None
@@ -339,7 +401,7 @@ def parse_citizen(line: int, fields: Mapping[str, Any], hasher: Hasher) -> Citiz
     mobile = normalize_mobile(str(_required(fields, "mobile")))
     if mobile is None:
         raise RowError(msg.bad_mobile("mobile"))
-    full_name = _text(fields, "full_name", limit=MAX_FULL_NAME)
+    full_name = _text(fields, "full_name")
     return CitizenRow(line=line, nid_hash=nid_hash, nid_masked=nid_masked, mobile_hash=hasher.mobile(mobile),
                       mobile_masked=mask_mobile(mobile), full_name=full_name or None,
                       district=_district(fields, "district"))
@@ -360,13 +422,16 @@ def parse_case(line: int, fields: Mapping[str, Any], hasher: Hasher) -> CaseRow:
     return CaseRow(line=line, case_number=case_number, nid_hash=nid_hash, status=status, changes=changes)
 
 
-def parse_ruling(line: int, fields: Mapping[str, Any], hasher: Hasher) -> RulingRow:
+def parse_ruling(line: int, fields: Mapping[str, Any], hasher: Hasher, *, today: date | None = None) -> RulingRow:
+    """`today` (Tehran's date): a ruling issued after it is refused (a typo in the year, usually)."""
     ruling_id = _identifier(fields, "ruling_id", MAX_RULING_ID)
     case_number = _identifier(fields, "case_number", MAX_CASE_NUMBER)
     nid_hash, _ = _national_id(fields, "national_id", hasher)
     commission = _choice(fields, "commission", COMMISSIONS)
     kind = _choice(fields, "kind", RULING_KINDS)
     issued_on = _date(fields, "issued_at")
+    if today is not None and issued_on > today:
+        raise RowError(msg.issued_in_future("issued_at", issued_on, today))
     amount = _amount(fields, "fine_amount_rials")
     if kind == "fine" and amount is None:
         raise RowError(msg.fine_needs_amount("fine_amount_rials"))

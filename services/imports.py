@@ -6,10 +6,15 @@ bulk statement writes them (storage/bulk.py). Bad rows are collected with their 
 skipped. Everything is keyed (national_id / case_number / ruling_id / platform+chat_id), so a second
 import of the same file changes nothing. Nothing is sent from here: a new ruling gets its Notice in
 the same transaction, and the delivery engine picks notices up from the database.
+
+A database failure (a constraint, a lost connection) rolls the batch in hand back whole and stops
+the import; the report says up to which line rows were applied. Every import, finished or not, is
+one audit event (who, kind, file, counts, completed).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,9 +22,11 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import import_messages as msg
+from services.calendar import tehran_date
 from services.import_rows import (
     CITIZEN_COLUMNS,
     KEY_FIELDS,
@@ -45,8 +52,13 @@ from storage.audit import record_event
 from storage.database import Database
 from storage.types import utcnow
 
-__all__ = ["BATCH_SIZE", "CSV_KINDS", "IMPORTERS", "ImportFileError", "ImportReport", "Progress", "RowProblem",
+log = logging.getLogger(__name__)
+
+__all__ = ["BATCH_SIZE", "CSV_KINDS", "DATABASE_ERRORS", "DEFAULT_ACTOR", "IMPORTERS", "ImportFileError", "ImportReport", "Progress", "RowProblem",
            "import_cases", "import_citizens", "import_rulings", "import_subscribers"]
+
+DEFAULT_ACTOR = "import"
+"""The audit trail's actor when the caller names none (the CLI gives `cli:<OS user>`)."""
 
 # Rows per transaction: large enough to amortise a round trip, small enough that a lock on SQLite
 # is held for a fraction of a second and the running bot keeps answering.
@@ -61,11 +73,22 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class ImportReport:
+    """What an import did. Counts cover committed batches only.
+
+    When the database fails, the batch in hand is rolled back whole and the import stops there:
+    `applied_through` is the last line of the last committed batch, `failed_from` the first line of
+    the batch that was rolled back (it and everything after it were not applied).
+    """
+
     kind: str
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    applied_through: int = 0
+    failed_from: int | None = None
+    failure: str | None = None  # the error's kind (class name), never its text: it may quote row values
+    audited: bool = False
 
     @property
     def bad(self) -> int:
@@ -75,8 +98,20 @@ class ImportReport:
     def changed(self) -> int:
         return self.inserted + self.updated
 
+    @property
+    def completed(self) -> bool:
+        return self.failure is None
+
     def add_problem(self, line: int, reason: str) -> None:
         self.problems.append(RowProblem(line, reason))
+
+    def absorb(self, batch: ImportReport, last_line: int) -> None:
+        """Add a committed batch's counts and problems."""
+        self.inserted += batch.inserted
+        self.updated += batch.updated
+        self.unchanged += batch.unchanged
+        self.problems.extend(batch.problems)
+        self.applied_through = max(self.applied_through, last_line)
 
 
 class _Row(Protocol):
@@ -92,6 +127,10 @@ Reader = Callable[[Iterable[str]], Iterator[Record | RowProblem]]
 Parser = Callable[[int, Mapping[str, Any], Hasher], RowT]
 Writer = Callable[[AsyncSession, list[RowT], ImportReport, datetime], Awaitable[None]]
 
+# What a failing database raises: SQLAlchemy wraps the driver's errors (a constraint, a lost
+# connection); connecting can also fail with a bare OSError (refused, timed out).
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
+
 
 def _count(lines: Iterable[str], header: bool) -> int:
     return max(len(lines) - header, 0) if isinstance(lines, Sized) else 0
@@ -99,22 +138,46 @@ def _count(lines: Iterable[str], header: bool) -> int:
 
 async def _run(db: Database, hasher: Hasher, kind: str, lines: Iterable[str], reader: Reader,
                parse: Parser[RowT], write: Writer[RowT], *, total: int | None, progress: Progress | None,
-               batch_size: int, now: datetime | None) -> ImportReport:
-    records = reader(lines)
+               batch_size: int, when: datetime, actor: str, source: str) -> ImportReport:
     if total is None:
         total = _count(lines, kind in CSV_KINDS)
     report = ImportReport(kind)
-    when = now or utcnow()
+    try:
+        await _apply(db, hasher, report, reader(lines), parse, write, total=total, progress=progress,
+                     batch_size=batch_size, when=when)
+    except Exception as error:  # not a database error (those end _apply): record the attempt, then raise
+        report.failure = type(error).__name__
+        await _audit(db, report, when=when, actor=actor, source=source)
+        raise
+    report.problems.sort(key=lambda problem: problem.line)
+    await _audit(db, report, when=when, actor=actor, source=source)
+    return report
+
+
+async def _apply(db: Database, hasher: Hasher, report: ImportReport, records: Iterator[Record | RowProblem],
+                 parse: Parser[RowT], write: Writer[RowT], *, total: int, progress: Progress | None,
+                 batch_size: int, when: datetime) -> None:
     first_line_of: dict[Hashable, int] = {}  # key -> line it was first seen on: later ones are duplicates
     batch: list[RowT] = []
     read = 0
 
-    async def flush() -> None:
-        async with db.session() as session:
-            await write(session, batch, report, when)
-        batch.clear()
+    async def flush() -> bool:
+        """Write the batch in one transaction; False (and the report says where) when it failed."""
+        if batch:
+            part = ImportReport(report.kind)
+            try:
+                async with db.session() as session:
+                    await write(session, batch, part, when)
+            except DATABASE_ERRORS as error:
+                log.warning("import %s: batch from line %d rolled back: %s", report.kind, batch[0].line,
+                            type(error).__name__)
+                report.failed_from, report.failure = batch[0].line, type(error).__name__
+                return False
+            report.absorb(part, batch[-1].line)
+            batch.clear()
         if progress is not None:
             progress(read, total)
+        return True
 
     for item in records:
         read += 1
@@ -132,16 +195,26 @@ async def _run(db: Database, hasher: Hasher, kind: str, lines: Iterable[str], re
             report.add_problem(line, msg.duplicate_in_file(KEY_FIELDS[type(row)], first))
             continue
         batch.append(row)
-        if len(batch) >= batch_size:
-            await flush()
+        if len(batch) >= batch_size and not await flush():
+            return
     await flush()
-    report.problems.sort(key=lambda problem: problem.line)
-    if report.changed:
+
+
+async def _audit(db: Database, report: ImportReport, *, when: datetime, actor: str, source: str) -> None:
+    """One audit event per import, finished or not. A database too broken to take it is logged."""
+    detail: dict[str, Any] = {"file": source, "inserted": report.inserted, "updated": report.updated,
+                              "unchanged": report.unchanged, "bad": report.bad, "completed": report.completed,
+                              "applied_through_line": report.applied_through}
+    if not report.completed:
+        detail.update(failed_from_line=report.failed_from, error=report.failure)
+    try:
         async with db.session() as session:
-            record_event(session, actor="import", action=f"import.{kind}", at=when,
-                         detail={"inserted": report.inserted, "updated": report.updated,
-                                 "unchanged": report.unchanged, "bad": report.bad})
-    return report
+            record_event(session, actor=actor[:64], action=f"import.{report.kind}", subject=source[-128:],
+                         detail=detail, at=when)
+    except DATABASE_ERRORS as error:
+        log.warning("import %s: audit event not recorded: %s", report.kind, type(error).__name__)
+        return
+    report.audited = True
 
 
 # ---------------------------------------------------------------- writers, one batch each
@@ -274,45 +347,52 @@ async def _write_subscribers(session: AsyncSession, rows: list[SubscriberRow], r
 
 async def import_citizens(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
                           progress: Progress | None = None, batch_size: int = BATCH_SIZE,
-                          now: datetime | None = None) -> ImportReport:
+                          now: datetime | None = None, actor: str = DEFAULT_ACTOR, source: str = "") -> ImportReport:
     """CSV `national_id,mobile,full_name,district`: upsert by national ID.
 
     Raises ImportFileError when the header lacks national_id or mobile (nothing is applied).
     """
     return await _run(db, hasher, "citizens", lines, partial(read_csv, columns=CITIZEN_COLUMNS),
                       parse_citizen, _write_citizens, total=total, progress=progress, batch_size=batch_size,
-                      now=now)
+                      when=now or utcnow(), actor=actor, source=source)
 
 
 async def import_cases(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
                        progress: Progress | None = None, batch_size: int = BATCH_SIZE,
-                       now: datetime | None = None) -> ImportReport:
+                       now: datetime | None = None, actor: str = DEFAULT_ACTOR, source: str = "") -> ImportReport:
     """JSONL cases: upsert by case_number; the citizen must exist. A key left out keeps its value."""
     return await _run(db, hasher, "cases", lines, read_jsonl, parse_case, _write_cases,
-                      total=total, progress=progress, batch_size=batch_size, now=now)
+                      total=total, progress=progress, batch_size=batch_size, when=now or utcnow(), actor=actor,
+                      source=source)
 
 
 async def import_rulings(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
                          progress: Progress | None = None, batch_size: int = BATCH_SIZE,
-                         now: datetime | None = None) -> ImportReport:
-    """JSONL rulings: insert when absent, with their notices; a stored ruling never changes."""
-    return await _run(db, hasher, "rulings", lines, read_jsonl, parse_ruling, _write_rulings,
-                      total=total, progress=progress, batch_size=batch_size, now=now)
+                         now: datetime | None = None, actor: str = DEFAULT_ACTOR, source: str = "") -> ImportReport:
+    """JSONL rulings: insert when absent, with their notices; a stored ruling never changes.
+
+    A ruling issued after today (Tehran's date at `now`) is refused.
+    """
+    when = now or utcnow()
+    return await _run(db, hasher, "rulings", lines, read_jsonl, partial(parse_ruling, today=tehran_date(when)),
+                      _write_rulings, total=total, progress=progress, batch_size=batch_size, when=when,
+                      actor=actor, source=source)
 
 
 async def import_subscribers(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
                              progress: Progress | None = None, batch_size: int = BATCH_SIZE,
-                             now: datetime | None = None) -> ImportReport:
+                             now: datetime | None = None, actor: str = DEFAULT_ACTOR,
+                             source: str = "") -> ImportReport:
     """CSV `national_id,platform,chat_id[,user_id]`: bind chats moved from an existing bot."""
     return await _run(db, hasher, "subscribers", lines, partial(read_csv, columns=SUBSCRIBER_COLUMNS),
                       parse_subscriber, _write_subscribers, total=total, progress=progress,
-                      batch_size=batch_size, now=now)
+                      batch_size=batch_size, when=now or utcnow(), actor=actor, source=source)
 
 
 class Importer(Protocol):
     def __call__(self, db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = ...,
-                 progress: Progress | None = ..., batch_size: int = ...,
-                 now: datetime | None = ...) -> Awaitable[ImportReport]: ...
+                 progress: Progress | None = ..., batch_size: int = ..., now: datetime | None = ...,
+                 actor: str = ..., source: str = ...) -> Awaitable[ImportReport]: ...
 
 
 IMPORTERS: Mapping[str, Importer] = MappingProxyType({

@@ -1,15 +1,18 @@
 """`eblagh import citizens|cases|rulings|subscribers FILE`: staff files into the database.
 
-Bad rows go to stderr as «خط N: reason», good rows are applied, the summary goes to stdout; the
-exit status is 1 when any row was bad and 2 when the file itself could not be used. An import that
-is interrupted can simply be run again: every batch is its own transaction and imports are
-idempotent.
+Bad rows go to stderr as «خط N: reason», good rows are applied, the summary goes to stdout. Exit
+status: 0 all applied, 1 some rows bad (the others applied), 2 the file itself could not be used
+(nothing applied), 3 the database failed mid-import (the batch in hand rolled back whole; stderr
+says up to which line rows were applied). An import that failed or was interrupted can simply be
+run again: every batch is its own transaction and imports are idempotent. Each run is recorded in
+the audit trail as `cli:<OS user>`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import sys
 import time
@@ -88,9 +91,23 @@ class ProgressLine:
             self.stream.flush()
 
 
+EXIT_DATABASE_FAILED = 3
+
+
+def cli_actor() -> str:
+    """Who ran the import, for the audit trail: the OS user, or plain "cli" when it has no name."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a container's uid with no passwd entry and no $USER
+        return "cli"
+    return f"cli:{user}"
+
+
 def report_json(report: ImportReport, seconds: float) -> str:
     return json.dumps({"kind": report.kind, "inserted": report.inserted, "updated": report.updated,
                        "unchanged": report.unchanged, "bad": report.bad, "seconds": round(seconds, 3),
+                       "completed": report.completed, "applied_through_line": report.applied_through,
+                       "not_applied_from_line": report.failed_from, "error": report.failure,
                        "problems": [{"line": p.line, "reason": p.reason} for p in report.problems]},
                       ensure_ascii=False)
 
@@ -109,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> ImportReport:
         try:
             return await IMPORTERS[kind](runtime.database, runtime.hasher, read_lines(path), total=total,
-                                         progress=progress, batch_size=args.batch_size)
+                                         progress=progress, batch_size=args.batch_size, actor=cli_actor(),
+                                         source=path.name)
         finally:
             await runtime.database.close()
 
@@ -125,8 +143,14 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.monotonic() - started
     for problem in report.problems:
         print(problem, file=sys.stderr)
+    if not report.completed:
+        print(msg.database_failed(report.failure or "", report.applied_through, report.failed_from), file=sys.stderr)
+    if not report.audited:
+        print(msg.AUDIT_NOT_RECORDED, file=sys.stderr)
     if args.json:
         print(report_json(report, seconds))
     else:
         print(msg.summary(kind, report.inserted, report.updated, report.unchanged, report.bad, seconds))
+    if not report.completed:
+        return EXIT_DATABASE_FAILED
     return 1 if report.problems else 0

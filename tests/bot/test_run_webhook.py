@@ -4,6 +4,8 @@ behind one URL sharing Redis without ever handling one chat's updates at once or
 from __future__ import annotations
 
 import itertools
+import logging
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -12,6 +14,7 @@ import pytest
 from aiohttp import ClientSession, web
 from sqlmodel import select
 
+from bot.log_guard import REDACTED, SecretRedactor, ThrottledLog
 from bot.webhook import webhook_secret
 from handlers import texts
 from storage.database import Database
@@ -40,6 +43,16 @@ async def post(url: str, headers: dict[str, str] | None = None, body: object = N
         return response.status
 
 
+async def post_raw(url: str, data: bytes, headers: dict[str, str] | None = None) -> int:
+    async with ClientSession() as http, http.post(url, data=data, headers={
+            "Content-Type": "application/json", **(headers or {})}) as response:
+        return response.status
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000  # json.loads raises RecursionError on it
+UNREADABLE = [DEEP, b"{oops", b'{"update_id": ' + b"9" * 5000 + b"}", b"\xff\xfe\x00{", b""]
+
+
 async def test_telegram_webhook_refuses_a_wrong_or_missing_secret(
         api: FakeBotAPI, sqlite_db: Database, secret: bytes, framework: str) -> None:
     port = free_port()
@@ -57,6 +70,8 @@ async def test_telegram_webhook_refuses_a_wrong_or_missing_secret(
         assert await post(url, {"X-Telegram-Bot-Api-Secret-Token": "guess"}, forged) == 401
         assert await post(f"{url}/{WEBHOOK_SECRET}", body=forged) == 401
         assert await post(url, {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}, {"not": "an update"}) == 400
+        for body in UNREADABLE:
+            assert await post_raw(url, body, {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}) == 400, body[:20]
     assert len(person.inbox) == 1  # nothing forged was answered
     api.assert_nothing_refused()
 
@@ -84,6 +99,64 @@ async def test_bale_gets_the_secret_in_the_path(api: FakeBotAPI, sqlite_db: Data
         binding = (await session.exec(select(ChatBinding))).one()
     assert binding.platform == "bale"
     api.assert_nothing_refused()
+
+
+async def test_bale_refusals_are_400_counted_once_a_minute_and_never_show_the_path(
+        api: FakeBotAPI, sqlite_db: Database, secret: bytes, framework: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # everything any library logs, setWebhook's URL included
+    port = free_port()
+    settings = settings_for(api, secret, framework=framework, mode="webhook", port=port, platform="bale")
+    person = Person(api, CITIZEN)
+    async with running(settings, sqlite_db, secret):
+        await until(lambda: api.webhook_url, what="setWebhook")
+        hook = f"http://127.0.0.1:{port}/hook/{WEBHOOK_SECRET}"
+        for body in UNREADABLE:
+            assert await post_raw(hook, body) == 400, body[:20]
+        assert await post(hook, body=[1, 2]) == 400
+        for path in ("/hook", f"/hook/{WEBHOOK_SECRET}x", f"/{WEBHOOK_SECRET}/hook", f"/hook/{WEBHOOK_SECRET[:-1]}"):
+            for _ in range(5):
+                assert await post(f"http://127.0.0.1:{port}{path}") == 401
+        api.send_command(CITIZEN, "/start")  # the fast path still answers
+        await person.expect("کد ملی")
+    refusals = [r for r in caplog.records if r.name == "bot.webhook" and "refused" in r.getMessage()]
+    # the first at once, the rest counted and written once when the server stopped
+    assert len(refusals) == 2
+    assert "unknown path: 20" in refusals[1].getMessage() and "not JSON: 4" in refusals[1].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "a bad body is not a server error"
+    assert WEBHOOK_SECRET not in caplog.text
+    assert not [r for r in caplog.records if WEBHOOK_SECRET in r.getMessage() + (r.exc_text or "")]
+    assert not [h for h in logging.getLogger().handlers if h.filters], "the redaction is removed on stop"
+
+
+def test_throttled_log_writes_at_most_once_an_interval_with_counts(caplog: pytest.LogCaptureFixture) -> None:
+    now = [1000.0]
+    throttled = ThrottledLog(logging.getLogger("test.throttle"), "refused", interval=60, clock=lambda: now[0])
+    caplog.set_level(logging.WARNING, "test.throttle")
+    for second in range(120):  # two a second for two minutes
+        now[0] = 1000.0 + second
+        throttled.note("wrong secret")
+        throttled.note("not JSON")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ["refused: 1 in the last 0 s (wrong secret: 1)",
+                     "refused: 120 in the last 60 s (not JSON: 60, wrong secret: 60)"]
+    throttled.tick()  # 59 s after the last line: nothing yet
+    now[0] += 1
+    throttled.tick()
+    throttled.flush()  # nothing left to write
+    assert len(caplog.records) == 3 and caplog.records[2].getMessage().startswith("refused: 119 ")
+
+
+def test_secret_redactor_scrubs_messages_arguments_and_tracebacks() -> None:
+    redactor = SecretRedactor([WEBHOOK_SECRET])
+    try:
+        raise ValueError(f"bad request line POST /hook/{WEBHOOK_SECRET}")
+    except ValueError:
+        record = logging.LogRecord("aiohttp.server", logging.ERROR, __file__, 1, "url %s", (f"/hook/{WEBHOOK_SECRET}",),
+                                   sys.exc_info())
+    assert redactor.filter(record)
+    formatted = logging.Formatter().format(record)
+    assert WEBHOOK_SECRET not in formatted and f"/hook/{REDACTED}" in formatted and "ValueError" in formatted
 
 
 def test_without_a_secret_one_is_derived_from_the_token(secret: bytes) -> None:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import SQLModel, col, select
 
 from nlp.identifiers import NationalIdProblem
 from services import import_messages as msg
 from services.import_rows import (
+    MAX_ADDRESS,
+    MAX_FULL_NAME,
+    MAX_RULING_TEXT,
+    MAX_SUMMARY,
+    MAX_VIOLATION,
     ImportFileError,
     RowError,
     RowProblem,
@@ -23,11 +30,11 @@ from services.import_rows import (
     read_csv,
     read_jsonl,
 )
-from services.imports import import_cases, import_citizens, import_rulings, import_subscribers
+from services.imports import ImportReport, import_cases, import_citizens, import_rulings, import_subscribers
 from services.privacy import Hasher
 from storage import citizens as citizen_store
 from storage.database import Database
-from storage.models import Case, ChatBinding, Citizen, Notice, Ruling
+from storage.models import AuditEvent, Case, ChatBinding, Citizen, Notice, Ruling
 from tests.factories import create_case, create_citizen, create_ruling, national_id_from
 
 NID_A = "0012345679"
@@ -378,3 +385,187 @@ async def test_subscribers_bind_chats_of_known_citizens(db: Database, secret: by
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)
     fix = await import_subscribers(db, hasher, csv_lines(f"{NID_A},bale,200,200", header=header), now=LATER)
     assert fix.updated == 1 and await count(db, ChatBinding) == 6
+
+
+# ---------------------------------------------------------------- hardening: oversized, malformed, future
+
+
+def test_a_csv_field_past_the_csv_limit_is_a_line_problem_and_reading_goes_on() -> None:
+    lines = csv_lines(f"{NID_A},09121234567,مریم,5", f"{NID_B},09351112233,{'x' * 200_000},12",
+                      f"{NID_C},09129876543,زهرا,3")
+    records = list(read_csv(lines, (("national_id", "mobile"), ())))
+    assert [r.line if isinstance(r, RowProblem) else r[0] for r in records] == [2, 3, 4]
+    problem = records[1]
+    assert isinstance(problem, RowProblem)
+    assert problem.reason == msg.csv_field_too_large(csv.field_size_limit())
+    assert str(problem).startswith("خط ۳: ") and "۱۳۱٬۰۷۲" in problem.reason
+
+
+async def test_an_oversized_csv_field_skips_only_its_row(db: Database, secret: bytes) -> None:
+    lines = csv_lines(f"{NID_A},09121234567,مریم,5", f"{NID_B},09351112233,\"{'x' * 200_000}\",12",
+                      f"{NID_C},09129876543,زهرا,3")
+    report = await import_citizens(db, Hasher(secret), lines)
+    assert (report.inserted, sorted(reasons(report.problems))) == (2, [3])
+    assert await count(db, Citizen) == 2
+
+
+TEXT_CASES = [  # (field, limit, how a row with that field is parsed)
+    ("full_name", MAX_FULL_NAME, lambda h, v: parse_citizen(2, {"national_id": NID_A, "mobile": "09121234567",
+                                                                "full_name": v}, h)),
+    ("address", MAX_ADDRESS, lambda h, v: parse_case(2, case(address=v), h)),
+    ("violation", MAX_VIOLATION, lambda h, v: parse_case(2, case(violation=v), h)),
+    ("summary", MAX_SUMMARY, lambda h, v: parse_ruling(2, ruling(summary=v), h)),
+    ("text", MAX_RULING_TEXT, lambda h, v: parse_ruling(2, ruling(text=v), h)),
+]
+
+
+@pytest.mark.parametrize(("name", "limit", "parse"), TEXT_CASES, ids=[c[0] for c in TEXT_CASES])
+def test_free_text_limits_name_the_field_and_the_limit(secret: bytes, name: str, limit: int,
+                                                       parse: Callable[[Hasher, str], Any]) -> None:
+    hasher = Hasher(secret)
+    parse(hasher, "ب" * limit)  # exactly the limit is fine (outer blanks do not count)
+    parse(hasher, " " + "ب" * limit + " ")
+    with pytest.raises(RowError) as caught:
+        parse(hasher, "ب" * (limit + 1))
+    reason = str(caught.value)
+    assert reason == msg.too_long(name, limit, limit + 1)
+    assert name in reason and msg.fa_count(limit) in reason and "بیشینه" in reason
+
+
+async def test_overlong_texts_are_reported_with_their_lines(db: Database, secret: bytes) -> None:
+    hasher = Hasher(secret)
+    await seed(db, hasher)
+    report = await import_rulings(db, hasher, jsonl(ruling(), ruling("R-2", text="ر" * (MAX_RULING_TEXT + 1)),
+                                                    ruling("R-3", summary="خ" * (MAX_SUMMARY + 5))), now=NOW)
+    assert report.inserted == 1
+    assert [str(p) for p in report.problems] == [
+        msg.problem_line(2, msg.too_long("text", MAX_RULING_TEXT, MAX_RULING_TEXT + 1)),
+        msg.problem_line(3, msg.too_long("summary", MAX_SUMMARY, MAX_SUMMARY + 5))]
+    cases = await import_cases(db, hasher, jsonl(case("1403051299", address="آ" * (MAX_ADDRESS + 1)),
+                                                 case("1403051298", violation="و" * (MAX_VIOLATION + 1))))
+    assert reasons(cases.problems) == {1: msg.too_long("address", MAX_ADDRESS, MAX_ADDRESS + 1),
+                                       2: msg.too_long("violation", MAX_VIOLATION, MAX_VIOLATION + 1)}
+
+
+def test_jsonl_duplicate_keys_deep_nesting_and_huge_numbers_are_line_problems() -> None:
+    lines = ['{"ruling_id": "R-1", "text": "a", "text": "b"}\n',
+             '{"Text": "a", "text ": "b"}\n',
+             '{"ruling_id": "R-1", "extra": {"k": 1, "k": 2}}\n',
+             "[" * 100_000 + "]" * 100_000 + "\n",
+             '{"fine_amount_rials": ' + "9" * 5000 + "}\n",
+             '{"ruling_id": "R-2"}\n']
+    records = list(read_jsonl(lines))
+    assert records[:3] == [RowProblem(1, msg.duplicate_key("text")), RowProblem(2, msg.duplicate_key("text ")),
+                           RowProblem(3, msg.duplicate_key("k"))]
+    assert records[3] == RowProblem(4, msg.JSON_TOO_DEEP)
+    assert isinstance(records[4], RowProblem) and records[4].line == 5 and "JSON" in records[4].reason
+    assert records[5] == (6, {"ruling_id": "R-2"})
+
+
+async def test_a_ruling_issued_in_the_future_is_refused_by_tehran_date(db: Database, secret: bytes) -> None:
+    hasher = Hasher(secret)
+    await seed(db, hasher)
+    # 21:00 UTC on 25 January is already 26 January (00:30) in Tehran
+    evening = datetime(2025, 1, 25, 21, 0, tzinfo=UTC)
+    report = await import_rulings(db, hasher, jsonl(
+        ruling("R-today", issued_at="2025-01-26"),
+        ruling("R-tomorrow", issued_at="2025-01-27"),
+        ruling("R-jalali", issued_at="1403/11/08"),  # 2025-01-27
+        ruling("R-next-year", issued_at="2026-01-20"),
+    ), now=evening)
+    assert report.inserted == 1
+    assert reasons(report.problems) == {
+        2: msg.issued_in_future("issued_at", date(2025, 1, 27), date(2025, 1, 26)),
+        3: msg.issued_in_future("issued_at", date(2025, 1, 27), date(2025, 1, 26)),
+        4: msg.issued_in_future("issued_at", date(2026, 1, 20), date(2025, 1, 26))}
+    assert "issued_at" in reasons(report.problems)[2]
+
+
+# ---------------------------------------------------------------- hardening: a failing database, the audit trail
+
+
+async def _execute(db: Database, *statements: str) -> None:
+    async with db.session() as session:
+        for statement in statements:
+            await session.exec(text(statement))  # type: ignore[call-overload]
+
+
+async def fail_notice_of(db: Database, ruling_id: str, *, action: str = "raise") -> None:
+    """A trigger that fails the notice insert of one ruling: after that batch's rulings went in."""
+    if db.dialect == "sqlite":
+        assert action == "raise"
+        await _execute(db, f"""CREATE TRIGGER boom BEFORE INSERT ON notices
+            WHEN (SELECT ruling_id FROM rulings WHERE id = NEW.ruling_pk) = '{ruling_id}'
+            BEGIN SELECT RAISE(ABORT, 'boom'); END""")
+        return
+    effect = ("RAISE EXCEPTION 'boom'" if action == "raise"
+              else "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5)")
+    await _execute(db, f"""CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN
+            IF (SELECT ruling_id FROM rulings WHERE id = NEW.ruling_pk) = '{ruling_id}' THEN {effect}; END IF;
+            RETURN NEW; END $$ LANGUAGE plpgsql""",
+                   "CREATE TRIGGER boom BEFORE INSERT ON notices FOR EACH ROW EXECUTE FUNCTION boom()")
+
+
+async def audit_events(db: Database) -> list[AuditEvent]:
+    async with db.session() as session:
+        return list((await session.exec(select(AuditEvent).where(col(AuditEvent.action).like("import.%"))
+                                        .order_by(col(AuditEvent.id)))).all())
+
+
+async def assert_batch_rolled_back_whole(db: Database, report: ImportReport) -> None:
+    # rows 1-4 committed; the batch of lines 5-8 failed at R-0006's notice, after R-0004..7 went in
+    assert not report.completed and report.failure
+    assert (report.applied_through, report.failed_from, report.inserted) == (4, 5, 4)
+    async with db.session() as session:
+        stored = sorted((await session.exec(select(Ruling.ruling_id))).all())
+    assert stored == ["R-0000", "R-0001", "R-0002", "R-0003"]
+    assert await count(db, Notice) == 4
+    event = (await audit_events(db))[-1]
+    detail = json.loads(event.detail)
+    assert (event.action, event.actor, event.subject) == ("import.rulings", "tester", "rulings.jsonl")
+    assert detail["completed"] is False and detail["inserted"] == 4
+    assert (detail["applied_through_line"], detail["failed_from_line"]) == (4, 5)
+    assert report.audited
+
+
+async def test_a_database_failure_rolls_the_batch_back_whole_and_stops(db: Database, secret: bytes) -> None:
+    hasher = Hasher(secret)
+    await seed(db, hasher)
+    await fail_notice_of(db, "R-0006")
+    rows = jsonl(*(ruling(f"R-{i:04d}") for i in range(10)))
+    report = await import_rulings(db, hasher, rows, batch_size=4, now=NOW, actor="tester", source="rulings.jsonl")
+    await assert_batch_rolled_back_whole(db, report)
+
+    await _execute(db, "DROP TRIGGER boom" if db.dialect == "sqlite" else "DROP TRIGGER boom ON notices")
+    again = await import_rulings(db, hasher, rows, batch_size=4, now=NOW)
+    assert (again.completed, again.inserted, again.unchanged) == (True, 6, 4)
+    assert await count(db, Notice) == 10
+
+
+@pytest.mark.postgres
+async def test_a_connection_killed_mid_batch_rolls_it_back(pg_db: Database, secret: bytes) -> None:
+    hasher = Hasher(secret)
+    await seed(pg_db, hasher)
+    await fail_notice_of(pg_db, "R-0006", action="kill")  # the server ends the import's own connection
+    rows = jsonl(*(ruling(f"R-{i:04d}") for i in range(10)))
+    report = await import_rulings(pg_db, hasher, rows, batch_size=4, now=NOW, actor="tester",
+                                  source="rulings.jsonl")
+    await assert_batch_rolled_back_whole(pg_db, report)
+
+
+async def test_every_import_is_audited_with_who_what_and_counts(db: Database, secret: bytes) -> None:
+    hasher = Hasher(secret)
+    lines = csv_lines(f"{NID_A},09121234567,مریم,5", "0012345678,09121234567,بد,5")
+    await import_citizens(db, hasher, lines, now=NOW, actor="cli:maryam", source="citizens.csv")
+    await import_citizens(db, hasher, lines, now=LATER, actor="cli:maryam", source="citizens.csv")
+    with pytest.raises(ImportFileError):
+        await import_citizens(db, hasher, ["national_id,phone\n"], actor="cli:ali", source="bad.csv")
+    first, second, broken = await audit_events(db)
+    assert (first.actor, first.action, first.subject, first.at) == ("cli:maryam", "import.citizens", "citizens.csv",
+                                                                     NOW)
+    assert json.loads(first.detail) == {"file": "citizens.csv", "inserted": 1, "updated": 0, "unchanged": 0,
+                                        "bad": 1, "completed": True, "applied_through_line": 2}
+    assert json.loads(second.detail)["unchanged"] == 1, "an import that changed nothing is recorded too"
+    assert (broken.actor, json.loads(broken.detail)["completed"], json.loads(broken.detail)["error"]) == (
+        "cli:ali", False, "ImportFileError")
+    assert "0012345678" not in first.detail + second.detail
