@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from bot.settings import MissingSecretKey
 
 # Subcommand modules, in the order `eblagh --help` lists them.
-COMMAND_MODULES = ("shell", "run", "worker", "imports", "receipts", "broadcast", "db", "nlp")
+COMMAND_MODULES = ("shell", "run", "worker", "imports", "receipts", "payments", "broadcast", "db", "nlp")
 
 
 def build_parser() -> argparse.ArgumentParser:
