@@ -44,6 +44,8 @@ async def payments(db: Database) -> list[Payment]:
 
 async def open_ruling(person: Person) -> ChatMessage:
     """Log in, open the pushed ruling; the message that follows its text (fine, service, deadline)."""
+    # A loaded machine may take a while to start the runner; the journey's own timings come after.
+    await until(lambda: person.api.requests["getUpdates"] > 0, timeout=60, what="the runner polling")
     await log_in(person, NID, MOBILE)
     card = await person.expect("۱۴۰۳")
     await person.tap(card, person.button(card, Action.OPEN_NOTICE))
@@ -131,7 +133,8 @@ async def test_a_checkout_is_refused_for_a_paid_ruling_a_changed_amount_and_a_fo
         changed = await api.payments.pay(CITIZEN, third.message_id)
         assert not changed.ok and changed.error_message == texts.PRECHECKOUT_CHANGED
         assert all(a.latency < 10 for a in api.payments.answers.values())
-    assert [p.state for p in await payments(sqlite_db)] == ["pending", "invoiced", "invoiced"]
+    states = [p.state for p in await payments(sqlite_db)]
+    assert states[0] in ("pending", "confirmed") and states[1:] == ["invoiced", "invoiced"]
     api.assert_nothing_refused()
 
 
