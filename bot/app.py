@@ -12,6 +12,7 @@ from bot.settings import Settings
 from handlers import render
 from handlers.answers import Answers, AnswerSettings, Understanding
 from handlers.conversation import Conversation, ConversationSettings, Plugin
+from handlers.payments import PaymentFlow
 from handlers.staff import StaffCommands
 from handlers.staff_replies import StaffReplies
 from nlp import IntentModel
@@ -25,6 +26,7 @@ from services.holidays import HolidayCalendar
 from services.law import LawPolicy
 from services.notices import NoticeService
 from services.offices import OfficeDirectory
+from services.payments import PaymentService, Reconciler
 from services.state import MemoryStateStore, StateStore
 
 
@@ -39,6 +41,9 @@ class App:
     state: StateStore
     handoffs: HandoffService
     staff_chat_id: int | None
+    # Fines paid in the chat: set only on Bale with BALE_PAYMENT_PROVIDER_TOKEN.
+    payments: PaymentFlow | None = None
+    reconciler: Reconciler | None = None
 
 
 def law_policy(runtime: Runtime) -> LawPolicy:
@@ -66,17 +71,21 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
     delivery = NoticeDelivery(db, notices, render.notice_card, clock)
     state = state or MemoryStateStore()
     handoffs = HandoffService(db, clock)
+    payments = PaymentFlow(PaymentService(db, clock)) if settings.payment_token else None
     answers = None
     if model is not None:
         answers = Answers(model=model, cases=CaseService(db, law, clock), offices=OfficeDirectory.load(),
                           handoffs=handoffs, clock=clock,
                           settings=AnswerSettings(appeal_days=settings.appeal_days,
-                                                  staff_chat_id=settings.staff_chat_id))
+                                                  staff_chat_id=settings.staff_chat_id,
+                                                  payments=payments is not None))
     conversation = Conversation(
         auth=auth, notices=notices, state=state,
         settings=ConversationSettings(appeal_days=settings.appeal_days,
                                       lockout_minutes=settings.auth_lockout_minutes),
-        questions=answers, extra_taps=answers,
+        questions=answers, extra_taps=answers, payments=payments,
         plugins=[*plugins, StaffReplies(handoffs, settings.staff_chat_id),
-                 StaffCommands(staff_ids=settings.staff_ids, state=state, broadcasts=BroadcastService(db, clock))])
-    return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id)
+                 StaffCommands(staff_ids=settings.staff_ids, state=state, broadcasts=BroadcastService(db, clock)),
+                 *([payments] if payments is not None else [])])
+    return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id,
+               payments, Reconciler(db, clock) if payments is not None else None)

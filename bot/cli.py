@@ -16,7 +16,8 @@ from bot.settings import MissingSecretKey
 from services.holidays import HolidayOverridesError
 
 # Subcommand modules, in the order `eblagh --help` lists them.
-COMMAND_MODULES = ("shell", "run", "worker", "imports", "receipts", "broadcast", "db", "nlp", "holidays")
+COMMAND_MODULES = ("shell", "run", "worker", "imports", "receipts", "payments", "broadcast", "db", "nlp",
+                   "holidays")
 
 
 def build_parser() -> argparse.ArgumentParser:

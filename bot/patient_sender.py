@@ -44,6 +44,10 @@ class PatientSender:
     async def answer_tap(self, callback_id: str, text: str = "") -> None:
         await self._patiently(None, lambda: self._messenger.answer_tap(callback_id, text))
 
+    async def answer_pre_checkout(self, query_id: str, error_message: str | None) -> None:
+        """At once, no patience: the messenger gives up on an answer after 10 seconds anyway."""
+        await self._messenger.answer_pre_checkout(query_id, error_message)
+
     async def _patiently(self, chat_id: int | None, call: Callable[[], Awaitable[T]]) -> T:
         waited, failures = 0.0, 0
         while True:

@@ -1,6 +1,7 @@
 """One path for every update, however it arrived (long polling or webhook):
 
     accept: skip if already handled -> parse -> queue on its chat -> drain the chat in the background
+            (a pre_checkout_query is answered at once instead: the messenger waits 10 s at most)
     drain:  per chat, in update_id order, one at a time (services.chat_lock / storage.redis_chat_lock)
     handle: skip if handled meanwhile -> dispatch -> answer the tap (always) -> mark handled
 
@@ -13,13 +14,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from bot.app import App
 from bot.dispatch import dispatch
 from bot.messengers.updates import BotApiClient, Incoming, RawUpdate, update_id_of
 from bot.patient_sender import PatientSender
-from handlers.events import ButtonTapped
+from handlers import texts
+from handlers.events import ButtonTapped, PreCheckout
 from services.chat_lock import ChatLocks
 from services.messaging import SendError
 from services.update_ledger import UpdateLedger
@@ -69,6 +74,10 @@ class UpdatePipeline:
             await self._ledger.mark_handled(update_id)
             self.stats.ignored += 1
             return False
+        if isinstance(incoming.event, PreCheckout):
+            self._spawn(self._pre_checkout(update_id, incoming.event))
+            self.stats.accepted += 1
+            return True
         chat = f"{self._bot_key}:{incoming.event.chat.chat_id}"
         if not await self._locks.submit(chat, update_id, json.dumps(raw, ensure_ascii=False)):
             self.stats.duplicates += 1
@@ -78,9 +87,34 @@ class UpdatePipeline:
         return True
 
     def drain_soon(self, chat: str) -> None:
-        task = asyncio.create_task(self._drain(chat))
+        self._spawn(self._drain(chat))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _pre_checkout(self, update_id: int, event: PreCheckout) -> None:
+        """Answer a pre_checkout_query now, beside the chat queues: a refusal when anything fails."""
+        started = time.monotonic()
+        payments = self._app.payments
+        try:
+            refusal = await payments.pre_checkout(event) if payments is not None else texts.PRECHECKOUT_UNKNOWN
+        except Exception:
+            log.exception("pre-checkout %s could not be checked; refused", update_id)
+            refusal = texts.PRECHECKOUT_UNKNOWN
+        try:
+            await self._sender.answer_pre_checkout(event.query_id, refusal)
+        except SendError as error:
+            log.warning("pre-checkout not answered: %s %s", type(error).__name__, error.detail)
+        else:
+            log.info("pre-checkout %s answered %s in %.0f ms", update_id, "ok" if refusal is None else "no",
+                     (time.monotonic() - started) * 1000)
+        try:
+            await self._ledger.mark_handled(update_id)
+            self.stats.handled += 1
+        except Exception:
+            log.exception("pre-checkout %s not marked handled", update_id)
 
     async def _drain(self, chat: str) -> None:
         try:

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from bot.app import App, build_app
 from bot.messengers import BotApiMessenger, build_messenger, describe
+from bot.messengers.botapi import allowed_updates
 from bot.messengers.updates import BotApiClient
 from bot.patient_sender import OnUnreachable, PatientSender
 from bot.pipeline import UpdatePipeline
@@ -52,6 +53,7 @@ class RunOptions:
     # Off when `eblagh worker`s deliver: then every notice goes through their shared rate budget.
     deliver_notices: bool = True
     sweep_interval: float = 5.0  # seconds between looks for chat queues nobody is draining
+    reconcile_interval: float = 30.0  # seconds between inquireTransaction passes over pending payments
 
 
 def bot_key(settings: Settings) -> str:
@@ -65,17 +67,18 @@ def serving_mode(settings: Settings) -> str:
 
 
 def client_for(settings: Settings, messenger: BotApiMessenger) -> BotApiClient:
+    updates = allowed_updates(settings.payment_token is not None)
     if settings.bot_framework is Framework.PTB:
         from bot.messengers.ptb_adapter import PtbMessenger
         from bot.messengers.ptb_client import PtbClient
 
         assert isinstance(messenger, PtbMessenger)
-        return PtbClient(messenger)
+        return PtbClient(messenger, updates)
     from bot.messengers.aiogram_adapter import AiogramMessenger
     from bot.messengers.aiogram_client import AiogramClient
 
     assert isinstance(messenger, AiogramMessenger)
-    return AiogramClient(messenger)
+    return AiogramClient(messenger, updates)
 
 
 async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding | None = None,
@@ -122,6 +125,7 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
         app.delivery.run_forever(messenger, options.delivery_interval, delivery_stop) if options.deliver_notices
         else delivery_stop.wait())
     sweeper = asyncio.create_task(_sweep(pipeline, stop, options.sweep_interval))
+    reconciling = asyncio.create_task(_reconcile(app, messenger, stop, options.reconcile_interval))
     status = 0
     try:
         if settings.webhook_url:
@@ -139,9 +143,10 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
         await pipeline.settle()
         delivery_stop.set()  # the pass in progress finishes first
         await delivery
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        for task in (sweeper, reconciling):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     return status
 
 
@@ -167,6 +172,21 @@ async def _sweep(pipeline: UpdatePipeline, stop: asyncio.Event, interval: float)
             await pipeline.sweep()
         except Exception:
             log.exception("sweep failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+async def _reconcile(app: App, messenger: BotApiMessenger, stop: asyncio.Event, interval: float) -> None:
+    """Fines paid in the chat: confirm pending payments with inquireTransaction (bounded retries)."""
+    if app.reconciler is None:
+        return
+    while not stop.is_set():
+        try:
+            stats = await app.reconciler.run_once(messenger)
+            if stats.confirmed or stats.failed or stats.gave_up:
+                log.info("payments reconciled: %s", stats)
+        except Exception:
+            log.exception("payment reconciliation failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
 

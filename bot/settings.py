@@ -10,7 +10,7 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.service_dates import ServiceRule
@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(default=None, alias="WEBHOOK_SECRET")
     staff_user_ids: str = Field(default="", alias="STAFF_USER_IDS")
     staff_chat_id: int | None = Field(default=None, alias="STAFF_CHAT_ID")
+    # Bale's payment provider token (wallet / merchant); set with PLATFORM=bale to take fines in the chat.
+    # A SecretStr, so no repr or log line of the settings can show it.
+    bale_payment_provider_token: SecretStr | None = Field(default=None, alias="BALE_PAYMENT_PROVIDER_TOKEN")
 
     # delivery
     delivery_rate: float = Field(default=25.0, gt=0, alias="DELIVERY_RATE")
@@ -63,7 +66,7 @@ class Settings(BaseSettings):
     auth_lockout_minutes: int = Field(default=60, ge=1, alias="AUTH_LOCKOUT_MINUTES")
 
     @field_validator("database_url", "redis_url", "secret_key", "bot_token", "webhook_url",
-                     "webhook_secret", "staff_chat_id", mode="before")
+                     "webhook_secret", "staff_chat_id", "bale_payment_provider_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -71,6 +74,13 @@ class Settings(BaseSettings):
     @property
     def staff_ids(self) -> frozenset[int]:
         return frozenset(int(p) for p in self.staff_user_ids.replace(" ", "").split(",") if p)
+
+    @property
+    def payment_token(self) -> str | None:
+        """The provider token when fines can be paid in the chat: Bale only, and only when set."""
+        if self.platform is not Platform.BALE or self.bale_payment_provider_token is None:
+            return None
+        return self.bale_payment_provider_token.get_secret_value() or None
 
     @property
     def embedded(self) -> bool:

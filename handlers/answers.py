@@ -15,6 +15,7 @@ from typing import Protocol
 from handlers import render, texts
 from handlers.callbacks import Action, encode
 from handlers.events import Chat, Response
+from handlers.payments import pay_button
 from nlp.intents import OUT_OF_SCOPE, Analysis
 from services.calendar import format_rials, jalali_date, tehran_date
 from services.cases import CaseService, CaseView, CitizenOverview, RulingView
@@ -37,6 +38,7 @@ class Understanding(Protocol):
 class AnswerSettings:
     appeal_days: int = 10
     staff_chat_id: int | None = None
+    payments: bool = False  # fines can be paid in the chat (BALE_PAYMENT_PROVIDER_TOKEN)
 
 
 class Answers:
@@ -185,9 +187,13 @@ class Answers:
                 kind_part = f" (رأی: {render.esc(render.kind_label(ruling.kind))})"
                 return OutgoingMessage(texts.FINE_NONE.format(case_number=number, kind_part=kind_part))
             amount = render.esc(format_rials(fined.fine_amount_rials))
-            template = texts.FINE_AMOUNT if intent == "fine_amount" else texts.PAYMENT
-            return OutgoingMessage(template.format(case_number=number, amount=amount),
-                                   buttons=_intent_buttons(["payment" if intent == "fine_amount" else "appeal_deadline"]))
+            in_chat = self._settings.payments and fined.notice_id is not None
+            template = texts.FINE_AMOUNT if intent == "fine_amount" else \
+                texts.PAYMENT_IN_CHAT if in_chat else texts.PAYMENT
+            buttons = _intent_buttons(["payment" if intent == "fine_amount" else "appeal_deadline"])
+            if in_chat and fined.notice_id is not None:
+                buttons = (pay_button(fined.notice_id), *buttons)
+            return OutgoingMessage(template.format(case_number=number, amount=amount), buttons=buttons)
         return self._deadline(case, ruling)
 
     def _ruling_line(self, case: CaseView, ruling: RulingView) -> str:

@@ -18,6 +18,7 @@ class Action(StrEnum):
     CASE = "c"  # pick one of several cases (payload: intent:case index)
     CONFIRM = "y"  # staff confirmations (payload: what)
     CANCEL = "n"
+    PAY = "p"  # pay a ruling's fine in the chat (payload: notice id)
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,12 @@ from handlers.events import (
     CommandReceived,
     ContactShared,
     Event,
+    PaymentSucceeded,
+    PreCheckout,
     Response,
     TextReceived,
 )
+from handlers.payments import pay_button
 from nlp.digits import to_ascii_digits
 from nlp.identifiers import clean_national_id
 from services.auth import AuthOutcome, AuthService
@@ -65,10 +68,17 @@ class ConversationSettings:
     lockout_minutes: int = 60
 
 
+class PaymentHandler(Protocol):
+    """Fines paid in the chat (handlers.payments.PaymentFlow); absent without a provider token."""
+
+    async def succeeded(self, event: PaymentSucceeded) -> Response: ...
+
+
 class Conversation:
     def __init__(self, *, auth: AuthService, notices: NoticeService, state: StateStore,
                  settings: ConversationSettings, questions: QuestionAnswerer | None = None,
-                 extra_taps: TapHandler | None = None, plugins: Sequence[Plugin] = ()) -> None:
+                 extra_taps: TapHandler | None = None, plugins: Sequence[Plugin] = (),
+                 payments: PaymentHandler | None = None) -> None:
         self._auth = auth
         self._notices = notices
         self._state = state
@@ -76,6 +86,7 @@ class Conversation:
         self._questions = questions
         self._extra_taps = extra_taps
         self._plugins = tuple(plugins)
+        self._payments = payments
 
     async def handle(self, event: Event) -> Response:
         try:
@@ -85,6 +96,10 @@ class Conversation:
                 return await self._on_contact(event)
             if isinstance(event, ButtonTapped):
                 return await self._on_tap(event)
+            if isinstance(event, PaymentSucceeded):
+                return await self._payments.succeeded(event) if self._payments else Response()
+            if isinstance(event, PreCheckout):
+                return Response()  # answered by the runner at once, never queued behind a chat
             return await self._on_text(event)
         except Exception:
             log.exception("conversation failed on %s", type(event).__name__)
@@ -255,7 +270,10 @@ class Conversation:
         summary = render.service_summary(opened.view, just_recorded=opened.first_view,
                                          appeal_days=self._settings.appeal_days)
         if summary:
-            messages.append(OutgoingMessage(summary, buttons=render.main_menu()))
+            buttons = render.main_menu()
+            if self._payments is not None and opened.view.fine_amount_rials:
+                buttons = (pay_button(notice_id), *buttons)
+            messages.append(OutgoingMessage(summary, buttons=buttons))
         return Response(messages, tap_answer=texts.TAP_SERVICE_RECORDED if opened.first_view else "")
 
     async def _list_notices(self, chat: Chat) -> Response:

@@ -55,7 +55,31 @@ class ButtonTapped:
     message_id: int | None = None
 
 
-Event = TextReceived | CommandReceived | ContactShared | ButtonTapped
+@dataclass(frozen=True)
+class PreCheckout:
+    """pre_checkout_query: the citizen confirmed an invoice; it must be answered within 10 seconds."""
+
+    chat: Chat  # the payer's private chat (chat_id == user_id)
+    query_id: str
+    payload: str
+    currency: str
+    total_amount: int
+
+
+@dataclass(frozen=True)
+class PaymentSucceeded:
+    """A message with successful_payment. `transaction_id` is what inquireTransaction takes."""
+
+    chat: Chat
+    payload: str
+    currency: str
+    total_amount: int
+    transaction_id: str
+    tracking_code: str
+    message_id: int | None = None
+
+
+Event = TextReceived | CommandReceived | ContactShared | ButtonTapped | PreCheckout | PaymentSucceeded
 
 
 @dataclass

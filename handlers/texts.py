@@ -286,6 +286,51 @@ PAYMENT = (
 
 PAYMENT_NONE = "برای پرونده‌های شما جریمه‌ای که نیاز به پرداخت داشته باشد ثبت نشده است."
 
+# Paying in the chat (Bale, with BALE_PAYMENT_PROVIDER_TOKEN set) ------------------------------------
+
+BUTTON_PAY_FINE = "💳 پرداخت جریمه"
+
+PAYMENT_IN_CHAT = (
+    "💳 جریمه پرونده <b>{case_number}</b> به مبلغ <b>{amount}</b> را می‌توانید همین‌جا پرداخت کنید: "
+    "دکمه «💳 پرداخت جریمه» را بزنید تا صورتحساب برایتان فرستاده شود. "
+    "پرداخت جریمه حق اعتراض شما را در مهلت قانونی از بین نمی‌برد."
+)
+
+# sendInvoice: a title of 1-32 characters, a description of 1-255.
+INVOICE_TITLE = "جریمه پرونده {case_number}"
+
+INVOICE_DESCRIPTION = "پرداخت جریمه رأی کمیسیون ماده ۱۰۰ شهرداری برای پرونده {case_number}"
+
+INVOICE_LABEL = "جریمه"
+
+INVOICE_SENT = "صورتحساب پرداخت فرستاده شد"
+
+INVOICE_TERMINAL = "🧾 صورتحساب: {title} — {amount}"
+
+PAY_NOTHING_DUE = "جریمه این رأی پیش‌تر پرداخت شده است و مبلغی برای پرداخت باقی نمانده است."
+
+PAY_NO_FINE = "برای این رأی جریمه‌ای تعیین نشده است."
+
+# answerPreCheckoutQuery's error_message, shown by the messenger when a checkout is refused.
+PRECHECKOUT_PAID = "این جریمه پیش‌تر پرداخت شده است؛ نیازی به پرداخت دوباره نیست."
+
+PRECHECKOUT_CHANGED = "مبلغ این جریمه تغییر کرده است. لطفاً دوباره «💳 پرداخت جریمه» را بزنید تا صورتحساب تازه بگیرید."
+
+PRECHECKOUT_UNKNOWN = "این صورتحساب معتبر نیست. لطفاً از دکمه «💳 پرداخت جریمه» در گفتگو با ابلاغ استفاده کنید."
+
+PAYMENT_RECORDED = (
+    "✅ پرداخت جریمه پرونده <b>{case_number}</b> ثبت شد.\n"
+    "مبلغ: <b>{amount}</b>\n"
+    "کد رهگیری: <code>{tracking}</code>\n"
+    "زمان: {when}\n"
+    "این کد رهگیری را برای پیگیری نزد خود نگه دارید."
+)
+
+PAYMENT_UNPLACED = (
+    "پرداخت شما دریافت شد اما به رأیی در ابلاغ مربوط نشد. کد رهگیری: <code>{tracking}</code>\n"
+    "لطفاً با این کد به دبیرخانه کمیسیون ماده ۱۰۰ مراجعه کنید."
+)
+
 DEADLINE_OPEN = "⏳ مهلت اعتراض به رأی پرونده <b>{case_number}</b>: تا پایان <b>{deadline}</b> ({left})."
 
 DEADLINE_DAYS_LEFT = "{days} روز دیگر"

@@ -28,11 +28,28 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Invoice:
+    """An invoice (sendInvoice) instead of a text: one price line, in `currency`'s own units.
+
+    On Bale the currency is IRR and the amount is in Rials (see docs/bale.md "Payments"). `payload`
+    comes back in pre_checkout_query and successful_payment and must never be trusted.
+    """
+
+    title: str
+    description: str
+    payload: str
+    label: str
+    amount: int
+    currency: str = "IRR"
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """One message in HTML (`<b>`, `<i>`, `<code>`, `<a>`), every dynamic part escaped by its author.
 
     `request_contact` is the label of a reply-keyboard button that shares the citizen's own contact;
-    `remove_keyboard` takes such a keyboard away; `edit_message_id` edits an earlier message instead.
+    `remove_keyboard` takes such a keyboard away; `edit_message_id` edits an earlier message instead;
+    `invoice` sends an invoice (sendInvoice) and `html` is then only what a terminal shows.
     """
 
     html: str
@@ -40,6 +57,7 @@ class OutgoingMessage:
     request_contact: str | None = None
     remove_keyboard: bool = False
     edit_message_id: int | None = None
+    invoice: Invoice | None = None
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,12 @@ def build_messenger(settings: Settings) -> BotApiMessenger:
     if settings.bot_framework is Framework.PTB:
         from bot.messengers import ptb_adapter
 
-        return ptb_adapter.PtbMessenger(ptb_adapter.build_bot(settings.bot_token, settings.bot_api_base), platform)
+        return ptb_adapter.PtbMessenger(ptb_adapter.build_bot(settings.bot_token, settings.bot_api_base), platform,
+                                        settings.payment_token)
     from bot.messengers import aiogram_adapter
 
     return aiogram_adapter.AiogramMessenger(
-        aiogram_adapter.build_bot(settings.bot_token, settings.bot_api_base), platform)
+        aiogram_adapter.build_bot(settings.bot_token, settings.bot_api_base), platform, settings.payment_token)
 
 
 def describe(settings: Settings) -> str:

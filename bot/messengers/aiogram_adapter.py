@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -23,10 +24,12 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods.base import TelegramMethod
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    LabeledPrice,
     LinkPreviewOptions,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -65,18 +68,33 @@ def build_bot(token: str, api_base: str) -> Bot:
     return Bot(token, session=session)
 
 
-class AiogramMessenger:
-    """MessageSender on an aiogram Bot; `close()` releases its HTTP session."""
+class InquireTransaction(TelegramMethod[dict[str, Any]]):
+    """Bale's inquireTransaction, which aiogram does not know: the Transaction object, raw."""
 
-    def __init__(self, bot: Bot, platform: str) -> None:
+    __returning__ = dict[str, Any]
+    __api_method__ = "inquireTransaction"
+
+    transaction_id: str
+
+
+class AiogramMessenger:
+    """MessageSender on an aiogram Bot; `close()` releases its HTTP session.
+
+    `payment_token` is Bale's provider token for invoices (None: this bot sends none).
+    """
+
+    def __init__(self, bot: Bot, platform: str, payment_token: str | None = None) -> None:
         self.bot = bot
         self._platform = platform
+        self._payment_token = payment_token
 
     @property
     def platform(self) -> str:
         return self._platform
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
+        if message.invoice is not None:
+            return await self._send_invoice(chat_id, message)
         markup = _markup(message)
         try:
             if message.edit_message_id is not None:
@@ -100,6 +118,28 @@ class AiogramMessenger:
         """answerCallbackQuery; errors map like `send` (a stale query is Permanent)."""
         with bot_api_errors():
             await self.bot.answer_callback_query(callback_id, text=text or None)
+
+    async def _send_invoice(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
+        invoice = message.invoice
+        assert invoice is not None
+        if not self._payment_token:
+            raise Permanent("an invoice needs BALE_PAYMENT_PROVIDER_TOKEN")
+        with bot_api_errors():
+            sent = await self.bot.send_invoice(
+                chat_id=chat_id, title=invoice.title, description=invoice.description, payload=invoice.payload,
+                currency=invoice.currency, prices=[LabeledPrice(label=invoice.label, amount=invoice.amount)],
+                provider_token=self._payment_token)
+        return SentMessage(sent.message_id)
+
+    async def answer_pre_checkout(self, query_id: str, error_message: str | None) -> None:
+        with bot_api_errors():
+            await self.bot.answer_pre_checkout_query(query_id, ok=error_message is None,
+                                                     error_message=error_message)
+
+    async def inquire_transaction(self, transaction_id: str) -> dict[str, Any]:
+        with bot_api_errors():
+            result = await self.bot(InquireTransaction(transaction_id=transaction_id))
+        return dict(result)
 
     async def close(self) -> None:
         await self.bot.session.close()

@@ -29,18 +29,19 @@ class _RawGetUpdates(TelegramMethod[list[dict[str, Any]]]):
 
 
 class AiogramClient:
-    def __init__(self, messenger: AiogramMessenger) -> None:
+    def __init__(self, messenger: AiogramMessenger, allowed_updates: Sequence[str] = ALLOWED_UPDATES) -> None:
         self._bot = messenger.bot
         self._platform = messenger.platform
+        self._allowed = list(allowed_updates)  # with pre_checkout_query when fines are paid in the chat
 
     async def get_updates(self, offset: int | None, long_poll: int) -> list[RawUpdate]:
         with bot_api_errors():
-            method = _RawGetUpdates(offset=offset, timeout=long_poll, allowed_updates=list(ALLOWED_UPDATES))
+            method = _RawGetUpdates(offset=offset, timeout=long_poll, allowed_updates=self._allowed)
             return await self._bot(method, request_timeout=int(long_poll + REQUEST_TIMEOUT))
 
     async def set_webhook(self, url: str, secret_token: str | None) -> None:
         with bot_api_errors():
-            await self._bot.set_webhook(url=url, secret_token=secret_token, allowed_updates=list(ALLOWED_UPDATES))
+            await self._bot.set_webhook(url=url, secret_token=secret_token, allowed_updates=self._allowed)
 
     async def delete_webhook(self) -> None:
         with bot_api_errors():

@@ -8,11 +8,27 @@ import re
 from enum import Enum
 from typing import Any, Protocol
 
-from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, TextReceived
+from handlers.events import (
+    ButtonTapped,
+    Chat,
+    CommandReceived,
+    ContactShared,
+    Event,
+    PaymentSucceeded,
+    PreCheckout,
+    TextReceived,
+)
 from services.messaging import MessageSender, OutgoingMessage, Permanent
 
 # The update kinds event_from_update converts; Telegram and Bale need not send anything else.
 ALLOWED_UPDATES: tuple[str, ...] = ("message", "callback_query")
+# Asked for as well when fines can be paid in the chat (successful_payment comes inside a message).
+PAYMENT_UPDATES: tuple[str, ...] = ("pre_checkout_query",)
+
+
+def allowed_updates(payments: bool) -> tuple[str, ...]:
+    return ALLOWED_UPDATES + PAYMENT_UPDATES if payments else ALLOWED_UPDATES
+
 
 # Telegram's command syntax: 1-32 Latin letters, digits or underscores, optionally @botname.
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?", re.DOTALL)
@@ -29,6 +45,14 @@ class BotApiMessenger(MessageSender, Protocol):
     """A MessageSender on a Bot API transport; taps are answered through it, and it owns a session."""
 
     async def answer_tap(self, callback_id: str, text: str = "") -> None: ...
+
+    async def answer_pre_checkout(self, query_id: str, error_message: str | None) -> None:
+        """answerPreCheckoutQuery: ok without an error message, refused with one."""
+        ...
+
+    async def inquire_transaction(self, transaction_id: str) -> dict[str, Any]:
+        """Bale's inquireTransaction: the Transaction object as sent (id, status, userID, amount, ...)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -79,6 +103,12 @@ def event_from_update_object(update: Any, platform: str) -> Event | None:
     """The project's event for a parsed update of either library, or None for kinds not handled."""
     if update.message is not None:
         return _event_from_message(update.message, platform)
+    checkout = getattr(update, "pre_checkout_query", None)
+    if checkout is not None and checkout.from_user is not None:
+        user_id = checkout.from_user.id
+        return PreCheckout(chat=Chat(platform=platform, chat_id=user_id, user_id=user_id), query_id=str(checkout.id),
+                           payload=checkout.invoice_payload or "", currency=checkout.currency or "",
+                           total_amount=int(checkout.total_amount))
     query = update.callback_query
     if query is not None and query.data is not None and query.message is not None:
         chat = Chat(platform=platform, chat_id=query.message.chat.id, user_id=query.from_user.id)
@@ -95,6 +125,9 @@ def _event_from_message(message: Any, platform: str) -> Event | None:
     if message.from_user is None:
         return None
     chat = Chat(platform=platform, chat_id=message.chat.id, user_id=message.from_user.id)
+    paid = getattr(message, "successful_payment", None)
+    if paid is not None:
+        return _payment_event(chat, paid, message.message_id)
     if message.contact is not None:
         return ContactShared(chat=chat, phone=message.contact.phone_number,
                              contact_user_id=message.contact.user_id, message_id=message.message_id)
@@ -105,3 +138,14 @@ def _event_from_message(message: Any, platform: str) -> Event | None:
         return CommandReceived(chat=chat, name=command[0], args=command[1], message_id=message.message_id)
     reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
     return TextReceived(chat=chat, text=message.text, message_id=message.message_id, reply_to_message_id=reply_to)
+
+
+def _payment_event(chat: Chat, paid: Any, message_id: int) -> PaymentSucceeded:
+    # Bale's inquireTransaction takes what Telegram calls telegram_payment_charge_id (Balethon's
+    # SuccessfulPayment.inquire passes exactly that); the provider's id serves as the tracking code.
+    # Both names unconfirmed against live Bale: see docs/bale.md "Payments".
+    transaction_id = str(paid.telegram_payment_charge_id or paid.provider_payment_charge_id or "")
+    tracking_code = str(paid.provider_payment_charge_id or transaction_id)
+    return PaymentSucceeded(chat=chat, payload=paid.invoice_payload or "", currency=paid.currency or "",
+                            total_amount=int(paid.total_amount), transaction_id=transaction_id,
+                            tracking_code=tracking_code, message_id=message_id)

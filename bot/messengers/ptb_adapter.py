@@ -11,12 +11,14 @@ import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    LabeledPrice,
     LinkPreviewOptions,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -62,17 +64,23 @@ def build_bot(token: str, api_base: str) -> Bot:
 
 
 class PtbMessenger:
-    """MessageSender on a python-telegram-bot Bot; `close()` releases its HTTP clients."""
+    """MessageSender on a python-telegram-bot Bot; `close()` releases its HTTP clients.
 
-    def __init__(self, bot: Bot, platform: str) -> None:
+    `payment_token` is Bale's provider token for invoices (None: this bot sends none).
+    """
+
+    def __init__(self, bot: Bot, platform: str, payment_token: str | None = None) -> None:
         self.bot = bot
         self._platform = platform
+        self._payment_token = payment_token
 
     @property
     def platform(self) -> str:
         return self._platform
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
+        if message.invoice is not None:
+            return await self._send_invoice(chat_id, message)
         markup = _markup(message)
         try:
             if message.edit_message_id is not None:
@@ -99,6 +107,30 @@ class PtbMessenger:
         """answerCallbackQuery; errors map like `send` (a stale query is Permanent)."""
         with bot_api_errors():
             await self.bot.answer_callback_query(callback_id, text=text or None)
+
+    async def _send_invoice(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
+        invoice = message.invoice
+        assert invoice is not None
+        if not self._payment_token:
+            raise Permanent("an invoice needs BALE_PAYMENT_PROVIDER_TOKEN")
+        with bot_api_errors():
+            sent = await self.bot.send_invoice(
+                chat_id=chat_id, title=invoice.title, description=invoice.description, payload=invoice.payload,
+                currency=invoice.currency, prices=[LabeledPrice(invoice.label, invoice.amount)],
+                provider_token=self._payment_token)
+        return SentMessage(sent.message_id)
+
+    async def answer_pre_checkout(self, query_id: str, error_message: str | None) -> None:
+        with bot_api_errors():
+            await self.bot.answer_pre_checkout_query(query_id, ok=error_message is None, error_message=error_message)
+
+    async def inquire_transaction(self, transaction_id: str) -> dict[str, Any]:
+        """ptb has no such method; do_api_request calls any endpoint and returns its raw result."""
+        with bot_api_errors():
+            result = await self.bot.do_api_request("inquireTransaction", api_kwargs={"transaction_id": transaction_id})
+        if not isinstance(result, dict):
+            raise Transient(f"unexpected inquireTransaction result: {type(result).__name__}")
+        return result
 
     async def close(self) -> None:
         await self.bot.shutdown()

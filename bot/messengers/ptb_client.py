@@ -18,14 +18,15 @@ log = logging.getLogger(__name__)
 
 
 class PtbClient:
-    def __init__(self, messenger: PtbMessenger) -> None:
+    def __init__(self, messenger: PtbMessenger, allowed_updates: Sequence[str] = ALLOWED_UPDATES) -> None:
         self._bot = messenger.bot
         self._platform = messenger.platform
+        self._allowed = list(allowed_updates)  # with pre_checkout_query when fines are paid in the chat
 
     async def get_updates(self, offset: int | None, long_poll: int) -> list[RawUpdate]:
         # Raw JSON, not Bot.get_updates: ptb raises on an update it cannot read, which would sink the
         # whole batch (and stop the poller); parse() reads each update on its own instead.
-        params: dict[str, Any] = {"timeout": long_poll, "allowed_updates": list(ALLOWED_UPDATES)}
+        params: dict[str, Any] = {"timeout": long_poll, "allowed_updates": self._allowed}
         if offset is not None:
             params["offset"] = offset
         with bot_api_errors(), warnings.catch_warnings():
@@ -39,7 +40,7 @@ class PtbClient:
 
     async def set_webhook(self, url: str, secret_token: str | None) -> None:
         with bot_api_errors():
-            await self._bot.set_webhook(url=url, secret_token=secret_token, allowed_updates=list(ALLOWED_UPDATES))
+            await self._bot.set_webhook(url=url, secret_token=secret_token, allowed_updates=self._allowed)
 
     async def delete_webhook(self) -> None:
         with bot_api_errors():

@@ -10,6 +10,7 @@ Routes (JSON in, JSON out) mirror the Python API of `FakeBotAPI`:
     POST /control/block|unblock  {"user_id"}
     POST /control/configure      {"limits": {...}?, "faults": {...}?}     (fields of Limits / Faults)
     POST /control/reset_stats
+    POST /control/pay            {"user_id", "message_id", "amount"?, "repeat"?} -> {"outcome": {...}}
     GET  /control/messages?chat_id=N                                       -> {"messages": [...]}
     GET  /control/wait?chat_id=N&count=K&timeout=S                         -> {"messages": [...]} or 408
     GET  /control/stats                                                    -> FakeBotAPI.stats()
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import ClientSession, web
 
 from tests.botapi.limits import Faults, Limits
+from tests.botapi.payments import add_routes as add_payment_routes
 
 if TYPE_CHECKING:
     from tests.botapi.server import FakeBotAPI
@@ -108,6 +110,7 @@ def add_routes(app: web.Application, api: FakeBotAPI) -> None:
         app.router.add_post(f"/control/{name}", handler)
     for name, handler in [("messages", messages), ("wait", wait), ("stats", stats), ("refused", refused)]:
         app.router.add_get(f"/control/{name}", handler)
+    add_payment_routes(app, api)
 
 
 class ControlClient:
@@ -162,6 +165,10 @@ class ControlClient:
 
     async def block(self, user_id: int) -> None:
         await self._post("block", {"user_id": user_id})
+
+    async def pay(self, user_id: int, message_id: int, **kwargs: Any) -> dict[str, Any]:
+        """The citizen pays an invoice (see payments.FakePayments.pay); the outcome as JSON."""
+        return dict((await self._post("pay", {"user_id": user_id, "message_id": message_id, **kwargs}))["outcome"])
 
     async def configure(self, *, limits: Limits | None = None, faults: Faults | None = None) -> None:
         payload: dict[str, Any] = {}

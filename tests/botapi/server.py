@@ -45,6 +45,7 @@ from tests.botapi.params import (
     scope_key,
     source_html,
 )
+from tests.botapi.payments import FakePayments
 from tests.botapi.records import CallbackQuery, ChatMessage, Edit, Refused
 from tests.botapi.rules import (
     ApiError,
@@ -124,6 +125,7 @@ class FakeBotAPI:
         self.requests: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
         self.refused: list[Refused] = []
+        self.payments = FakePayments(self)  # sendInvoice, answerPreCheckoutQuery, inquireTransaction, pay
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -341,7 +343,7 @@ class FakeBotAPI:
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Run one Bot API method; raise ApiError as Telegram would refuse it."""
-        handler = getattr(self, f"_api_{method.lower()}", None)
+        handler = getattr(self, f"_api_{method.lower()}", None) or self.payments.handler(method)
         if handler is None:
             raise ApiError(404, "Not Found")
         return await handler(params)
