@@ -32,5 +32,5 @@ def open_runtime(settings: Settings | None = None, *, announce: bool = True) -> 
         print(created_notice, file=sys.stderr)
     url = settings.resolved_database_url()
     if settings.embedded:
-        upgrade(url)
-    return Runtime(settings=settings, database=Database(url), hasher=Hasher(key))
+        upgrade(url, proof_key=key)
+    return Runtime(settings=settings, database=Database(url, proof_key=key), hasher=Hasher(key))

@@ -67,10 +67,13 @@ def create_engine(url: str) -> AsyncEngine:
 class Database:
     """One engine and its session factory; created by the composition root, passed in."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, proof_key: bytes | None = None) -> None:
         self.url = url
         self.engine = create_engine(url)
-        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # SECRET_KEY rides with every session: the proof chain's head is sealed with it (storage/proof.py).
+        self.proof_key = proof_key
+        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False,
+                                            info={"proof_key": proof_key} if proof_key else None)
 
     @property
     def dialect(self) -> str:
@@ -91,12 +94,16 @@ class Database:
         await self.engine.dispose()
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision` (synchronous: call it before the loop or in a thread)."""
+def upgrade(url: str, revision: str = "head", *, proof_key: bytes | None = None) -> None:
+    """Bring the schema to `revision` (synchronous: call it before the loop or in a thread).
+
+    `proof_key` (SECRET_KEY) seals the proof chain that migration 0006 backfills from existing rows.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = url
+    config.attributes["proof_key"] = proof_key
     command.upgrade(config, revision)

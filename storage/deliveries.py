@@ -15,7 +15,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import proof
 from storage.models import ChatBinding, Delivery, DeliveryStatus, Notice
+from storage.proof import ProofEvent
+from storage.proof_models import ProofKind
 from storage.types import UTCDateTime
 
 
@@ -48,18 +51,23 @@ async def enqueue_due(session: AsyncSession, now: datetime, citizen_id: int | No
 
 async def mark_sent(session: AsyncSession, delivery_id: int, notice_id: int, message_id: int,
                     now: datetime) -> None:
-    await session.exec(
-        update(Delivery)  # type: ignore[call-overload]
+    sent = await session.execute(  # type: ignore[deprecated]
+        update(Delivery)
         .where(col(Delivery.id) == delivery_id)
         .values(status=DeliveryStatus.SENT.value, message_id=message_id, sent_at=now,
                 attempts=Delivery.attempts + 1, last_error=None)
+        .returning(col(Delivery.platform), col(Delivery.chat_id))
     )
+    chat = sent.first()
     # The first accepted delivery starts the deemed-service clock.
     await session.exec(
         update(Notice)  # type: ignore[call-overload]
         .where(col(Notice.id) == notice_id, col(Notice.first_delivered_at).is_(None))
         .values(first_delivered_at=now)
     )
+    if chat is not None:
+        await proof.append(session, [ProofEvent(ProofKind.DELIVERED, notice_id, now, delivery_id,
+                                                str(chat.platform), int(chat.chat_id))])
 
 
 async def requeue_blocked_for_chat(session: AsyncSession, platform: str, chat_id: int) -> int:

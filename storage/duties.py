@@ -12,8 +12,11 @@ from sqlalchemy import exists, insert, literal, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import proof
 from storage.models import ChatBinding, DeliveryStatus, Notice
 from storage.outbox_models import OutboxKind, OutboxMessage
+from storage.proof import ProofEvent
+from storage.proof_models import ProofKind
 from storage.types import UTCDateTime
 
 
@@ -58,9 +61,12 @@ async def queue_reminder(session: AsyncSession, notice_id: int, now: datetime) -
 
 
 async def record_deemed(session: AsyncSession, notice_id: int, now: datetime) -> bool:
-    """True for the one caller that records this notice's deemed service."""
+    """True for the one caller that records this notice's deemed service (and appends its proof record)."""
     result = await session.execute(  # type: ignore[deprecated]
         update(Notice).where(col(Notice.id) == notice_id, col(Notice.deemed_recorded_at).is_(None),
                              col(Notice.viewed_at).is_(None))
         .values(deemed_recorded_at=now))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await proof.append(session, [ProofEvent(ProofKind.DEEMED, notice_id, now)])
+    return True

@@ -11,7 +11,10 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import proof
 from storage.models import Case, Citizen, Delivery, Notice, Receipt, Ruling
+from storage.proof import ProofEvent
+from storage.proof_models import ProofKind
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ async def list_rulings_with_notices(session: AsyncSession, citizen_id: int) -> l
 
 async def record_first_view(session: AsyncSession, notice_id: int, *, platform: str, chat_id: int,
                             user_id: int | None, at: datetime) -> bool:
-    """Set the notice's view time and write its receipt, only if it was never viewed. True if this was the first."""
+    """Set the notice's view time and write its receipt (and its proof record), only if it was never viewed.
+    True if this was the first."""
     result = await session.exec(
         update(Notice)  # type: ignore[call-overload]
         .where(col(Notice.id) == notice_id, col(Notice.viewed_at).is_(None))
@@ -71,8 +75,11 @@ async def record_first_view(session: AsyncSession, notice_id: int, *, platform: 
     )
     if not result.rowcount:
         return False
-    session.add(Receipt(notice_id=notice_id, platform=platform, chat_id=chat_id, user_id=user_id, viewed_at=at))
+    receipt = Receipt(notice_id=notice_id, platform=platform, chat_id=chat_id, user_id=user_id, viewed_at=at)
+    session.add(receipt)
     await session.flush()
+    await proof.append(session, [ProofEvent(ProofKind.VIEWED, notice_id, at, receipt.id, platform, chat_id,
+                                            user_id)])
     return True
 
 

@@ -16,8 +16,11 @@ from enum import StrEnum
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import proof
 from storage.models import Delivery, DeliveryStatus, Notice
 from storage.outbox_models import OutboxMessage
+from storage.proof import ProofEvent
+from storage.proof_models import ProofKind
 
 
 class Lane(StrEnum):
@@ -102,6 +105,9 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Claimed, int, da
                 update(notices).where(notices.c.id == bindparam("notice_id"), notices.c.first_delivered_at.is_(None))
                 .values(first_delivered_at=bindparam("at")),
                 [{"notice_id": c.ref_id, "at": at} for c, _mid, at in rows])
+    # Last, after every row lock this transaction takes: the chain's head lock is held only to commit.
+    await proof.append(session, [ProofEvent(ProofKind.DELIVERED, c.ref_id, at, c.id, c.platform, c.chat_id)
+                                 for c, _mid, at in sent if c.lane is Lane.NOTICE])
 
 
 async def mark_retry(session: AsyncSession, lane: Lane, row_id: int, error: str, next_attempt_at: datetime,

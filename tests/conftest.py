@@ -77,7 +77,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def _sqlite_database(template: Path, tmp_path: Path) -> Database:
     target = tmp_path / "eblagh.db"
     target.write_bytes(template.read_bytes())
-    return Database(f"sqlite:///{target}")
+    return Database(f"sqlite:///{target}", proof_key=SECRET)
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ async def _pg_database(template: str) -> AsyncIterator[Database]:
     """A fresh PostgreSQL database copied from the migrated template, dropped afterwards."""
     name = f"eblagh_t_{uuid.uuid4().hex[:10]}"
     await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    database = Database(f"postgresql://postgres@{PG_HOST}:5432/{name}")
+    database = Database(f"postgresql://postgres@{PG_HOST}:5432/{name}", proof_key=SECRET)
     try:
         yield database
     finally:

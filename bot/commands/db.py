@@ -19,7 +19,7 @@ def register(subparsers: Any) -> None:
 
 def _upgrade(args: argparse.Namespace) -> int:
     settings = load_settings()
-    resolve_secret_key(settings)  # a PostgreSQL deployment without SECRET_KEY stops here
-    upgrade(settings.resolved_database_url(), args.revision)
+    key, _notice = resolve_secret_key(settings)  # a PostgreSQL deployment without SECRET_KEY stops here
+    upgrade(settings.resolved_database_url(), args.revision, proof_key=key)  # seals a backfilled proof chain
     print(f"schema is at {args.revision}")
     return 0

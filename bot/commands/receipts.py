@@ -1,4 +1,6 @@
-"""`eblagh receipts export --format jsonl|csv [--output FILE]`: proof of service for every notice."""
+"""`eblagh receipts export --format jsonl|csv [--output FILE]`: proof of service for every notice.
+`eblagh receipts verify [--all]`: check the proof chain against the tables; exit 1 naming the first broken
+record."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any, TextIO
 from bot.app import law_policy
 from bot.runtime import Runtime, open_runtime
 from services.clock import system_clock
+from services.proof import ProofReport, verify_proof
 from services.receipts import RECEIPT_FIELDS, export_receipts
 
 
@@ -22,6 +25,9 @@ def register(subparsers: Any) -> None:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--output", "-o", help="write to this file instead of standard output")
     export.set_defaults(func=_export)
+    verify = actions.add_parser("verify", help="check the tamper-evident proof chain against the tables")
+    verify.add_argument("--all", action="store_true", help="list every problem, not only the first")
+    verify.set_defaults(func=_verify)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -60,3 +66,25 @@ async def _write(runtime: Runtime, fmt: str, out: TextIO) -> int:
     finally:
         await runtime.database.close()
     return count
+
+
+def _verify(args: argparse.Namespace) -> int:
+    runtime = open_runtime()
+    report = asyncio.run(_check(runtime))
+    head = f"head seq {report.head_seq}, hash {report.head_hash[:16]}…"
+    if report.ok:
+        print(f"proof chain OK: {report.records} records verified; {head}")
+        return 0
+    first, *rest = report.problems
+    print(f"proof chain BROKEN at {first.describe()}")
+    for problem in rest if args.all else []:
+        print(f"  also {problem.describe()}")
+    print(f"{report.problem_count} problem(s) in {report.records} records; {head}")
+    return 1
+
+
+async def _check(runtime: Runtime) -> ProofReport:
+    try:
+        return await verify_proof(runtime.database, runtime.database.proof_key)
+    finally:
+        await runtime.database.close()

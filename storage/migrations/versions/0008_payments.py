@@ -1,7 +1,7 @@
 """payments: fines paid in the chat (Bale), recorded once per transaction and reconciled
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
