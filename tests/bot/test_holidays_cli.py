@@ -79,7 +79,8 @@ def test_receipts_csv_has_the_estimated_column(tmp_path: Path, monkeypatch: pyte
     assert header[-2:] == ["proof_seq", "proof_hash"]
     assert len(rows) > 1
     # Nothing was delivered, so no deadline yet, and a boolean is written as in the JSON lines.
-    assert {row[-1] for row in rows[1:]} == {"false"}
+    column = header.index("appeal_deadline_estimated")
+    assert {row[column] for row in rows[1:]} == {"false"}
 
 
 def test_an_override_file_is_checked_and_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
