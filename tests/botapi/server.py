@@ -644,9 +644,9 @@ class FakeBotAPI:
         return message
 
     def _message_json(self, message: ChatMessage, *, nested: bool = False) -> dict[str, Any]:
-        user = self._users[message.from_user if message.from_user is not None else message.chat_id]
-        payload: dict[str, Any] = {"message_id": message.message_id,
-                                   "from": self.bot_user if message.from_bot else user,
+        sender = self.bot_user if message.from_bot else self._users[
+            message.from_user if message.from_user is not None else message.chat_id]
+        payload: dict[str, Any] = {"message_id": message.message_id, "from": sender,
                                    "chat": self._chat_json(message.chat_id), "date": message.date}
         if message.forwarded_from_bot:
             payload["forward_origin"] = {"type": "user", "sender_user": self.bot_user, "date": message.date}
