@@ -19,6 +19,7 @@ from nlp import IntentModel
 from services.auth import AuthPolicy, AuthService
 from services.broadcasts import BroadcastService
 from services.cases import CaseService
+from services.chat_scope import GroupNotes
 from services.clock import Clock, system_clock
 from services.delivery import NoticeDelivery
 from services.handoff import HandoffService
@@ -82,10 +83,15 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
     conversation = Conversation(
         auth=auth, notices=notices, state=state,
         settings=ConversationSettings(appeal_days=settings.appeal_days,
-                                      lockout_minutes=settings.auth_lockout_minutes),
-        questions=answers, extra_taps=answers, payments=payments,
-        plugins=[*plugins, StaffReplies(handoffs, settings.staff_chat_id),
-                 StaffCommands(staff_ids=settings.staff_ids, state=state, broadcasts=BroadcastService(db, clock)),
+                                      lockout_minutes=settings.auth_lockout_minutes,
+                                      staff_chat_id=settings.staff_chat_id),
+        group_notes=GroupNotes(db, clock), questions=answers, extra_taps=answers, payments=payments,
+        # StaffCommands before StaffReplies: in the staff chat a pending draft's text is the broadcast's,
+        # and StaffReplies owns every other plain message there.
+        plugins=[*plugins,
+                 StaffCommands(staff_chat_id=settings.staff_chat_id, staff_ids=settings.staff_ids, state=state,
+                               broadcasts=BroadcastService(db, clock)),
+                 StaffReplies(handoffs, staff_chat_id=settings.staff_chat_id, staff_ids=settings.staff_ids),
                  *([payments] if payments is not None else [])])
     return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id,
                payments, Reconciler(db, clock) if payments is not None else None)

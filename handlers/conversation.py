@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from handlers import render, texts
-from handlers.callbacks import Action, decode, encode, notice_id_of
+from handlers.callbacks import Action, Tap, decode, encode, notice_id_of
 from handlers.events import (
     ButtonTapped,
     Chat,
@@ -30,6 +30,7 @@ from handlers.payments import pay_button
 from nlp.digits import to_ascii_digits
 from nlp.identifiers import clean_national_id
 from services.auth import AuthOutcome, AuthService
+from services.chat_scope import GroupNotes
 from services.messaging import Button, OutgoingMessage
 from services.notices import NoticeService, OpenRefusal
 from services.state import ChatState, StateStore, Step
@@ -66,6 +67,8 @@ class Plugin(Protocol):
 class ConversationSettings:
     appeal_days: int = 10
     lockout_minutes: int = 60
+    # The staff chat: only the plugins (staff commands, staff replies) act there, never citizen features.
+    staff_chat_id: int | None = None
 
 
 class PaymentHandler(Protocol):
@@ -76,10 +79,11 @@ class PaymentHandler(Protocol):
 
 class Conversation:
     def __init__(self, *, auth: AuthService, notices: NoticeService, state: StateStore,
-                 settings: ConversationSettings, questions: QuestionAnswerer | None = None,
-                 extra_taps: TapHandler | None = None, plugins: Sequence[Plugin] = (),
-                 payments: PaymentHandler | None = None) -> None:
+                 settings: ConversationSettings, group_notes: GroupNotes,
+                 questions: QuestionAnswerer | None = None, extra_taps: TapHandler | None = None,
+                 plugins: Sequence[Plugin] = (), payments: PaymentHandler | None = None) -> None:
         self._auth = auth
+        self._group_notes = group_notes
         self._notices = notices
         self._state = state
         self._settings = settings
@@ -90,6 +94,10 @@ class Conversation:
 
     async def handle(self, event: Event) -> Response:
         try:
+            if self._is_staff_chat(event.chat):
+                return await self._in_staff_chat(event)
+            if not event.chat.private:
+                return await self._in_group(event)
             if isinstance(event, CommandReceived):
                 return await self._on_command(event)
             if isinstance(event, ContactShared):
@@ -107,6 +115,45 @@ class Conversation:
             if isinstance(event, ButtonTapped):
                 reply.tap_answer = ""
             return reply
+
+    # Outside a citizen's private chat ---------------------------------------------------------------
+
+    def _is_staff_chat(self, chat: Chat) -> bool:
+        return self._settings.staff_chat_id is not None and chat.chat_id == self._settings.staff_chat_id
+
+    async def _in_staff_chat(self, event: Event) -> Response:
+        """Only the staff plugins act here; what they leave gets the answer a stranger would."""
+        if isinstance(event, CommandReceived):
+            answer = await self._first_plugin_answer(lambda plugin: plugin.command(event))
+            return answer or Response([OutgoingMessage(texts.UNKNOWN_COMMAND)])
+        if isinstance(event, TextReceived):
+            return await self._first_plugin_answer(lambda plugin: plugin.text(event)) or Response()
+        if not isinstance(event, ButtonTapped):
+            return Response()  # a contact or a payment has no business in the staff chat
+        tap = decode(event.data)
+        reply = None
+        if tap is not None and tap.action is not Action.OPEN_NOTICE:
+            reply = await self._first_plugin_answer(lambda plugin: plugin.tap(event.chat, tap.action, tap.payload, None))
+        if reply is None:
+            return Response(tap_answer=_group_tap_refusal(tap))
+        if reply.tap_answer is None:
+            reply.tap_answer = ""
+        return reply
+
+    async def _in_group(self, event: Event) -> Response:
+        """A group, supergroup or channel: no login, no data, no service; one note a group, ever."""
+        chat = event.chat
+        if isinstance(event, ButtonTapped):
+            tap = decode(event.data)
+            notice_id = notice_id_of(tap) if tap is not None and tap.action is Action.OPEN_NOTICE else None
+            if notice_id is not None:
+                # Refused by the use case itself, which keeps the attempt in the audit trail.
+                await self._notices.open(platform=chat.platform, chat_id=chat.chat_id, user_id=chat.user_id,
+                                         chat_kind=chat.kind, notice_id=notice_id)
+            return Response(tap_answer=_group_tap_refusal(tap))
+        if await self._group_notes.first_time(chat.platform, chat.chat_id):
+            return Response([OutgoingMessage(texts.GROUP_PRIVATE_ONLY)])
+        return Response()
 
     # Commands -----------------------------------------------------------------------------------
 
@@ -189,6 +236,9 @@ class Conversation:
         if result.outcome is AuthOutcome.LOCKED:
             await self._state.clear(chat.platform, chat.chat_id)
             return Response([self._locked_message()])
+        if result.outcome is AuthOutcome.NOT_PRIVATE:
+            await self._state.clear(chat.platform, chat.chat_id)
+            return Response([OutgoingMessage(texts.GROUP_PRIVATE_ONLY, remove_keyboard=True)])
         if result.outcome is AuthOutcome.NOT_OWN_CONTACT:
             return Response([OutgoingMessage(texts.CONTACT_NOT_OWN, request_contact=texts.BUTTON_SHARE_CONTACT)])
         if result.outcome is AuthOutcome.INVALID_PHONE:
@@ -261,7 +311,9 @@ class Conversation:
 
     async def _open_notice(self, chat: Chat, notice_id: int) -> Response:
         opened = await self._notices.open(platform=chat.platform, chat_id=chat.chat_id, user_id=chat.user_id,
-                                          notice_id=notice_id)
+                                          chat_kind=chat.kind, notice_id=notice_id)
+        if opened is OpenRefusal.NOT_PRIVATE:
+            return Response(tap_answer=texts.NOTICE_PRIVATE_ONLY)
         if opened is OpenRefusal.NOT_BOUND:
             return Response([OutgoingMessage(texts.NEED_LOGIN, buttons=_login_button())], tap_answer=texts.NEED_LOGIN)
         if isinstance(opened, OpenRefusal):
@@ -281,6 +333,12 @@ class Conversation:
         if views is None:
             return Response([OutgoingMessage(texts.NEED_LOGIN, buttons=_login_button())])
         return Response([render.notice_list(views)])
+
+
+def _group_tap_refusal(tap: Tap | None) -> str:
+    if tap is not None and tap.action is Action.OPEN_NOTICE:
+        return texts.NOTICE_PRIVATE_ONLY
+    return texts.TAP_PRIVATE_ONLY
 
 
 def _login_button() -> tuple[tuple[Button, ...], ...]:

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.messaging import OutgoingMessage
+from services.messaging import ChatKind, OutgoingMessage
 
 
 @dataclass(frozen=True)
 class Chat:
-    """Where an event came from: the messenger, the chat and the person who acted."""
+    """Where an event came from: the messenger, the chat, the person who acted, and the chat's kind.
+
+    `kind` defaults to private: the terminal chat is always one person's own. Only a private chat
+    may authenticate, see a citizen's data or open a notice.
+    """
 
     platform: str
     chat_id: int
     user_id: int
+    kind: ChatKind = ChatKind.PRIVATE
+
+    @property
+    def private(self) -> bool:
+        return self.kind is ChatKind.PRIVATE
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,12 @@
 """Staff commands beside the conversation (a `Plugin`): `/broadcast [segment]` and `/broadcast_status ID`.
 
-Only users in STAFF_USER_IDS see them; anyone else gets the ordinary unknown-command answer, so the
-feature is not revealed. `/broadcast` asks for the text, shows it back with the recipient count and
-confirm / cancel buttons, and queues it on confirmation.
+They work only in the staff chat (STAFF_CHAT_ID), and there only for users in STAFF_USER_IDS when
+that list is set (empty: every member of the staff chat is staff). Anywhere else, and for anyone
+else, they get the ordinary unknown-command answer, so the feature is not revealed.
+
+`/broadcast` asks for the text, shows it back with the recipient count and confirm / cancel buttons,
+and queues it on confirmation. A draft belongs to the staff member who started it: in the shared
+staff chat, another member's message is not its text and another member's tap does not send it.
 """
 
 from __future__ import annotations
@@ -36,13 +40,24 @@ def problem_text(error: BroadcastError) -> str:
 
 
 class StaffCommands:
-    def __init__(self, *, staff_ids: frozenset[int], state: StateStore, broadcasts: BroadcastService) -> None:
+    def __init__(self, *, staff_chat_id: int | None, staff_ids: frozenset[int], state: StateStore,
+                 broadcasts: BroadcastService) -> None:
+        self._staff_chat_id = staff_chat_id
         self._staff = staff_ids
         self._state = state
         self._broadcasts = broadcasts
 
     def _is_staff(self, chat: Chat) -> bool:
-        return chat.user_id in self._staff
+        if self._staff_chat_id is None or chat.chat_id != self._staff_chat_id:
+            return False
+        return not self._staff or chat.user_id in self._staff
+
+    async def _draft_of(self, chat: Chat) -> ChatState | None:
+        """The chat's pending broadcast draft when it is this staff member's, else None."""
+        state = await self._state.load(chat.platform, chat.chat_id)
+        if state.step is not Step.AWAITING_BROADCAST_TEXT or state.data.get("by") != str(chat.user_id):
+            return None
+        return state
 
     async def command(self, event: CommandReceived) -> Response | None:
         if not self._is_staff(event.chat):
@@ -57,8 +72,8 @@ class StaffCommands:
         chat = event.chat
         if not self._is_staff(chat):
             return None
-        state = await self._state.load(chat.platform, chat.chat_id)
-        if state.step is not Step.AWAITING_BROADCAST_TEXT:
+        state = await self._draft_of(chat)
+        if state is None:
             return None
         segment = Segment.parse(state.data.get("segment", "all"))
         try:
@@ -70,7 +85,8 @@ class StaffCommands:
             await self._state.clear(chat.platform, chat.chat_id)
             return Response([OutgoingMessage(staff_texts.BROADCAST_NO_RECIPIENTS)])
         await self._state.save(chat.platform, chat.chat_id,
-                               ChatState(Step.AWAITING_BROADCAST_TEXT, {"segment": str(segment), "text": text}))
+                               ChatState(Step.AWAITING_BROADCAST_TEXT,
+                                         {"segment": str(segment), "text": text, "by": str(chat.user_id)}))
         buttons = ((Button(staff_texts.BUTTON_CONFIRM_BROADCAST, encode(Action.CONFIRM, PAYLOAD)),
                     Button(staff_texts.BUTTON_CANCEL_BROADCAST, encode(Action.CANCEL, PAYLOAD))),)
         summary = staff_texts.BROADCAST_PREVIEW.format(segment=segment_label(segment), count=render.fa(count))
@@ -80,15 +96,17 @@ class StaffCommands:
     async def tap(self, chat: Chat, action: Action, payload: str, citizen_id: int | None) -> Response | None:
         if payload != PAYLOAD or action not in (Action.CONFIRM, Action.CANCEL) or not self._is_staff(chat):
             return None
-        state = await self._state.load(chat.platform, chat.chat_id)
-        draft = state.data.get("text") if state.step is Step.AWAITING_BROADCAST_TEXT else None
+        state = await self._draft_of(chat)
+        draft = state.data.get("text") if state is not None else None
         if action is Action.CANCEL:
-            await self._state.clear(chat.platform, chat.chat_id)
+            if state is not None:
+                await self._state.clear(chat.platform, chat.chat_id)
             return Response([OutgoingMessage(staff_texts.BROADCAST_DRAFT_CANCELLED)], tap_answer="")
         if draft is None:
             return Response(tap_answer=staff_texts.BROADCAST_NOTHING_PENDING)
         # Cleared first, so a second tap on the same preview cannot queue it twice.
         await self._state.clear(chat.platform, chat.chat_id)
+        assert state is not None
         segment = Segment.parse(state.data.get("segment", "all"))
         progress = await self._broadcasts.create(text=draft, segment=segment, at=None,
                                                  created_by=f"{chat.platform}:{chat.user_id}")
@@ -102,7 +120,7 @@ class StaffCommands:
         except BroadcastError as error:
             return Response([OutgoingMessage(problem_text(error))])
         await self._state.save(chat.platform, chat.chat_id,
-                               ChatState(Step.AWAITING_BROADCAST_TEXT, {"segment": str(segment)}))
+                               ChatState(Step.AWAITING_BROADCAST_TEXT, {"segment": str(segment), "by": str(chat.user_id)}))
         return Response([OutgoingMessage(staff_texts.BROADCAST_ASK_TEXT.format(segment=segment_label(segment)))])
 
     async def _status(self, args: str) -> Response:

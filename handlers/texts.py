@@ -118,6 +118,14 @@ NOT_LOGGED_IN = "شما هنوز وارد نشده‌اید. برای ورود /
 
 NEED_LOGIN = "برای دیدن ابلاغیه‌ها و پرونده‌تان، اول وارد شوید: /start"
 
+# Groups, supergroups and channels: said once a group, then nothing; nothing personal happens there.
+GROUP_PRIVATE_ONLY = (
+    "ابلاغ در گروه کار نمی‌کند. برای ورود و دیدن ابلاغیه‌ها و پرونده‌تان، روی نام ربات بزنید و "
+    "در گفتگوی خصوصی با آن /start را بفرستید."
+)
+
+TAP_PRIVATE_ONLY = "این دکمه فقط در گفتگوی خصوصی با ربات کار می‌کند."
+
 CANCELLED = "باشد، لغو شد. هر وقت خواستید /start را بزنید."
 
 # Notices ----------------------------------------------------------------------------------------
@@ -175,6 +183,9 @@ FINAL_RULING = (
 )
 
 NOTICE_NOT_YOURS = "این ابلاغیه متعلق به حساب شما نیست."
+
+# A tap on a notice outside the citizen's own private chat (a forwarded card in a group): nothing recorded.
+NOTICE_PRIVATE_ONLY = "ابلاغیه را فقط خود شهروند، در گفتگوی خصوصی با ربات، می‌تواند باز کند."
 
 TAP_SERVICE_RECORDED = "ابلاغ ثبت شد"
 

@@ -31,6 +31,7 @@ class AuthOutcome(StrEnum):
     INVALID_PHONE = "invalid_phone"
     MISMATCH = "mismatch"  # unknown ID or another phone: deliberately the same answer
     LOCKED = "locked"
+    NOT_PRIVATE = "not_private"  # not the sender's own private chat: never bound
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,10 @@ class AuthService:
     async def verify_contact(self, *, platform: str, chat_id: int, sender_user_id: int, nid_hash: str,
                              phone: str, contact_user_id: int | None) -> AuthResult:
         now = self._clock()
+        if chat_id != sender_user_id:
+            # Only a person's own private chat is ever bound (on the Bot API its id is theirs): never a
+            # group, where every member would read the citizen's notices.
+            return AuthResult(AuthOutcome.NOT_PRIVATE)
         if await self._locked(platform, chat_id, nid_hash):
             return AuthResult(AuthOutcome.LOCKED)
         if contact_user_id is None or contact_user_id != sender_user_id:

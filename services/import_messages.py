@@ -170,6 +170,8 @@ RULING_CHANGED = (
 )
 CHAT_OF_OTHER_CITIZEN = "این گفتگو (chat_id) اکنون به کد ملی دیگری متصل است؛ تغییر داده نشد"
 CHAT_UNBOUND_BY_CITIZEN = "شهروند اتصال این گفتگو (chat_id) را خودش لغو کرده است؛ دوباره متصل نشد"
+# Notices go only to a citizen's own private chat, whose id is the user's id (a group's is negative).
+CHAT_NOT_PRIVATE = "این گفتگو (chat_id) گفتگوی خصوصی خود شهروند نیست (گروه، یا شناسه‌ای جز user_id)؛ متصل نشد"
 
 
 def database_failed(error: str, applied_through: int, failed_from: int | None) -> str:

@@ -446,5 +446,7 @@ def parse_subscriber(line: int, fields: Mapping[str, Any], hasher: Hasher) -> Su
     platform = _choice(fields, "platform", PLATFORMS)
     chat_id = _chat_id(fields, "chat_id", required=True)
     assert chat_id is not None
-    return SubscriberRow(line=line, nid_hash=nid_hash, platform=platform, chat_id=chat_id,
-                         user_id=_chat_id(fields, "user_id", required=False))
+    user_id = _chat_id(fields, "user_id", required=False)
+    if chat_id < 0 or (user_id is not None and user_id != chat_id):
+        raise RowError(msg.CHAT_NOT_PRIVATE)
+    return SubscriberRow(line=line, nid_hash=nid_hash, platform=platform, chat_id=chat_id, user_id=user_id)

@@ -8,11 +8,29 @@ the conversation understand without knowing which library or messenger is undern
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 # Telegram and Bale refuse callback data over 64 bytes and texts over 4096 characters.
 CALLBACK_DATA_LIMIT = 64
 TEXT_LIMIT = 4096
+
+
+class ChatKind(StrEnum):
+    """A chat's type as the Bot API names it. Only a private chat is one person's own."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+
+    @classmethod
+    def of(cls, value: object) -> ChatKind:
+        """The kind for a Bot API `chat.type`; anything unknown counts as shared, never as private."""
+        try:
+            return cls(str(getattr(value, "value", value)))
+        except ValueError:
+            return cls.GROUP
 
 
 @dataclass(frozen=True)

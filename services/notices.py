@@ -8,8 +8,10 @@ from enum import StrEnum
 
 from services.clock import Clock
 from services.law import LawPolicy, ServiceInfo, service_info
+from services.messaging import ChatKind
 from storage import audit, citizens, notices
 from storage.database import Database
+from storage.models import ChatBinding
 from storage.notices import NoticeRow
 
 
@@ -38,8 +40,22 @@ class OpenedNotice:
 
 
 class OpenRefusal(StrEnum):
+    NOT_PRIVATE = "not_private"  # a group, supergroup or channel: nobody's own chat, so no service there
     NOT_BOUND = "not_bound"
-    NOT_YOURS = "not_yours"  # also for a notice that does not exist: do not tell them apart
+    NOT_YOURS = "not_yours"  # also for a notice that does not exist, or a tap by someone else in the chat
+
+
+def tapped_by_owner(binding: ChatBinding, chat_id: int, user_id: int | None) -> bool:
+    """Whether the person who tapped is the one the chat was bound for.
+
+    A binding remembers its user; one imported without a user_id is trusted only in the private chat
+    whose id is the tapping user's (on the Bot API a private chat's id is its user's id).
+    """
+    if user_id is None:
+        return False
+    if binding.user_id is not None:
+        return binding.user_id == user_id
+    return chat_id == user_id
 
 
 class NoticeService:
@@ -80,19 +96,31 @@ class NoticeService:
             row = await notices.get_notice_row(session, notice_id)
             return self._view(row, self._clock(), sending_now=True) if row else None
 
-    async def open(self, *, platform: str, chat_id: int, user_id: int | None,
+    async def open(self, *, platform: str, chat_id: int, user_id: int | None, chat_kind: ChatKind,
                    notice_id: int) -> OpenedNotice | OpenRefusal:
-        """Show the full text to the notice's own citizen; the first opening is the receipt."""
+        """Show the full text to the notice's own citizen; the first opening is the receipt.
+
+        Opening is service, so only the bound person in their own private chat may do it: a tap in a
+        group (a forwarded card, a member tapping) or by anyone else records nothing and shows nothing.
+        """
         now = self._clock()
         async with self._db.session() as session:
+            def refuse(refusal: OpenRefusal) -> OpenRefusal:
+                audit.record_event(session, actor=f"{platform}:{chat_id}", action="notice_open_refused",
+                                   subject=str(notice_id), detail={"reason": refusal.value, "user_id": user_id},
+                                   at=now)
+                return refusal
+
+            if chat_kind is not ChatKind.PRIVATE:
+                return refuse(OpenRefusal.NOT_PRIVATE)
             binding = await citizens.find_active_binding(session, platform, chat_id)
             if binding is None:
                 return OpenRefusal.NOT_BOUND
+            if not tapped_by_owner(binding, chat_id, user_id):
+                return refuse(OpenRefusal.NOT_YOURS)
             row = await notices.get_notice_row(session, notice_id)
             if row is None or row.notice.citizen_id != binding.citizen_id:
-                audit.record_event(session, actor=f"{platform}:{chat_id}", action="notice_open_refused",
-                                   subject=str(notice_id), at=now)
-                return OpenRefusal.NOT_YOURS
+                return refuse(OpenRefusal.NOT_YOURS)
             first = await notices.record_first_view(session, notice_id, platform=platform, chat_id=chat_id,
                                                     user_id=user_id, at=now)
             if first:

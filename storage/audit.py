@@ -19,6 +19,12 @@ def record_event(session: AsyncSession, *, actor: str, action: str, subject: str
                            detail=json.dumps(detail or {}, ensure_ascii=False), at=at))
 
 
+async def has_event(session: AsyncSession, *, actor: str, action: str) -> bool:
+    result = await session.exec(
+        select(AuditEvent.id).where(AuditEvent.actor == actor, AuditEvent.action == action).limit(1))
+    return result.first() is not None
+
+
 def record_auth_attempt(session: AsyncSession, *, platform: str, chat_id: int, nid_hash: str | None,
                         succeeded: bool, reason: str, at: datetime) -> None:
     session.add(AuthAttempt(platform=platform, chat_id=chat_id, nid_hash=nid_hash, succeeded=succeeded,

@@ -13,7 +13,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from handlers.answers import Understanding
 from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, Response, TextReceived
-from services.messaging import OutgoingMessage, SentMessage
+from services.messaging import ChatKind, OutgoingMessage, SentMessage
 from services.privacy import Hasher
 from storage.database import Database
 
@@ -62,11 +62,12 @@ class Citizen:
     app: App
     sender: RecordingSender
     user_id: int
-    chat_id: int | None = None
+    chat_id: int | None = None  # None: the person's private chat (its id is theirs)
+    kind: ChatKind = ChatKind.PRIVATE
 
     @property
     def chat(self) -> Chat:
-        return Chat(self.sender.platform, self.chat_id or self.user_id, self.user_id)
+        return Chat(self.sender.platform, self.chat_id or self.user_id, self.user_id, self.kind)
 
     async def _go(self, event: Event) -> Response:
         return await dispatch(self.app, event, self.sender)

@@ -18,7 +18,7 @@ from handlers.events import (
     PreCheckout,
     TextReceived,
 )
-from services.messaging import MessageSender, OutgoingMessage, Permanent
+from services.messaging import ChatKind, MessageSender, OutgoingMessage, Permanent
 
 # The update kinds event_from_update converts; Telegram and Bale need not send anything else.
 ALLOWED_UPDATES: tuple[str, ...] = ("message", "callback_query")
@@ -111,7 +111,7 @@ def event_from_update_object(update: Any, platform: str) -> Event | None:
                            total_amount=int(checkout.total_amount))
     query = update.callback_query
     if query is not None and query.data is not None and query.message is not None:
-        chat = Chat(platform=platform, chat_id=query.message.chat.id, user_id=query.from_user.id)
+        chat = _chat(query.message.chat, query.from_user.id, platform)
         return ButtonTapped(chat=chat, data=query.data, message_id=query.message.message_id)
     return None
 
@@ -121,10 +121,15 @@ def callback_id_of(update: Any) -> str | None:
     return str(update.callback_query.id) if update.callback_query is not None else None
 
 
+def _chat(chat: Any, user_id: int, platform: str) -> Chat:
+    """The event's chat; `chat.type` (a str in aiogram, an enum in ptb) says whether it is private."""
+    return Chat(platform=platform, chat_id=chat.id, user_id=user_id, kind=ChatKind.of(chat.type))
+
+
 def _event_from_message(message: Any, platform: str) -> Event | None:
     if message.from_user is None:
         return None
-    chat = Chat(platform=platform, chat_id=message.chat.id, user_id=message.from_user.id)
+    chat = _chat(message.chat, message.from_user.id, platform)
     paid = getattr(message, "successful_payment", None)
     if paid is not None:
         return _payment_event(chat, paid, message.message_id)

@@ -16,6 +16,15 @@ Routes (JSON in, JSON out) mirror the Python API of `FakeBotAPI`:
     GET  /control/stats                                                    -> FakeBotAPI.stats()
     GET  /control/refused                                                  -> {"refused": [...]}
 
+Groups (several people in one chat; see `add_group_routes`):
+
+    POST /control/group               {"chat_id", "title"?, "kind"?, "members"?} -> {"chat": {...}}
+    POST /control/group_send_text     {"chat_id", "user_id", "text"}       -> {"update": {...}}
+    POST /control/group_send_command  {"chat_id", "user_id", "command"}    -> {"update": {...}}
+    POST /control/group_share_contact {"chat_id", "user_id", "phone", "contact_user_id"?} -> {"update": {...}}
+    POST /control/forward_to_group    {"user_id", "from_chat_id", "message_id", "chat_id"} -> {"message": {...}}
+    POST /control/group_tap           {"chat_id", "user_id", "message_id", "data", "check"?} -> {"callback_query_id"}
+
 `ControlClient` wraps them.
 """
 
@@ -111,6 +120,71 @@ def add_routes(app: web.Application, api: FakeBotAPI) -> None:
     for name, handler in [("messages", messages), ("wait", wait), ("stats", stats), ("refused", refused)]:
         app.router.add_get(f"/control/{name}", handler)
     add_payment_routes(app, api)
+    add_group_routes(app, api)
+
+
+def add_group_routes(app: web.Application, api: FakeBotAPI) -> None:
+    """The control side of group chats: several users writing and tapping in one chat."""
+    async def body(request: web.Request) -> dict[str, Any]:
+        return await request.json() if request.can_read_body else {}
+
+    def ok(payload: dict[str, Any]) -> web.Response:
+        return web.json_response({"ok": True, **payload})
+
+    def not_found(error: LookupError) -> web.Response:
+        return web.json_response({"ok": False, "description": str(error)}, status=404)
+
+    async def group(request: web.Request) -> web.Response:
+        data = await body(request)
+        chat = api.add_group(int(data["chat_id"]), title=data.get("title", "گروه محله"),
+                             kind=data.get("kind", "group"), members=[int(m) for m in data.get("members", [])])
+        return ok({"chat": chat})
+
+    async def group_send_text(request: web.Request) -> web.Response:
+        data = await body(request)
+        try:
+            return ok({"update": api.group_send_text(int(data["chat_id"]), int(data["user_id"]), data["text"])})
+        except LookupError as error:
+            return not_found(error)
+
+    async def group_send_command(request: web.Request) -> web.Response:
+        data = await body(request)
+        try:
+            return ok({"update": api.group_send_command(int(data["chat_id"]), int(data["user_id"]), data["command"])})
+        except LookupError as error:
+            return not_found(error)
+
+    async def group_share_contact(request: web.Request) -> web.Response:
+        data = await body(request)
+        extra = {"contact_user_id": data["contact_user_id"]} if "contact_user_id" in data else {}
+        try:
+            return ok({"update": api.group_share_contact(int(data["chat_id"]), int(data["user_id"]), data["phone"],
+                                                         **extra)})
+        except LookupError as error:
+            return not_found(error)
+
+    async def forward_to_group(request: web.Request) -> web.Response:
+        data = await body(request)
+        try:
+            message = api.forward_to_group(int(data["user_id"]), int(data["from_chat_id"]), int(data["message_id"]),
+                                           int(data["chat_id"]))
+        except LookupError as error:
+            return not_found(error)
+        return ok({"message": message.to_json()})
+
+    async def group_tap(request: web.Request) -> web.Response:
+        data = await body(request)
+        try:
+            query_id = api.group_tap(int(data["chat_id"]), int(data["user_id"]), int(data["message_id"]),
+                                     data["data"], check=data.get("check", True))
+        except LookupError as error:
+            return not_found(error)
+        return ok({"callback_query_id": query_id})
+
+    for name, handler in [("group", group), ("group_send_text", group_send_text),
+                          ("group_send_command", group_send_command), ("group_share_contact", group_share_contact),
+                          ("forward_to_group", forward_to_group), ("group_tap", group_tap)]:
+        app.router.add_post(f"/control/{name}", handler)
 
 
 class ControlClient:
@@ -194,3 +268,29 @@ class ControlClient:
 
     async def reset_stats(self) -> None:
         await self._post("reset_stats")
+
+    # groups
+
+    async def add_group(self, chat_id: int, *, title: str = "گروه محله", kind: str = "group",
+                        members: list[int] | None = None) -> dict[str, Any]:
+        payload = {"chat_id": chat_id, "title": title, "kind": kind, "members": members or []}
+        return dict((await self._post("group", payload))["chat"])
+
+    async def group_send_text(self, chat_id: int, user_id: int, text: str) -> dict[str, Any]:
+        return (await self._post("group_send_text", {"chat_id": chat_id, "user_id": user_id, "text": text}))["update"]
+
+    async def group_send_command(self, chat_id: int, user_id: int, command: str) -> dict[str, Any]:
+        payload = {"chat_id": chat_id, "user_id": user_id, "command": command}
+        return (await self._post("group_send_command", payload))["update"]
+
+    async def group_share_contact(self, chat_id: int, user_id: int, phone: str, **kwargs: Any) -> dict[str, Any]:
+        payload = {"chat_id": chat_id, "user_id": user_id, "phone": phone, **kwargs}
+        return (await self._post("group_share_contact", payload))["update"]
+
+    async def forward_to_group(self, user_id: int, from_chat_id: int, message_id: int, chat_id: int) -> dict[str, Any]:
+        payload = {"user_id": user_id, "from_chat_id": from_chat_id, "message_id": message_id, "chat_id": chat_id}
+        return dict((await self._post("forward_to_group", payload))["message"])
+
+    async def group_tap(self, chat_id: int, user_id: int, message_id: int, data: str, *, check: bool = True) -> str:
+        payload = {"chat_id": chat_id, "user_id": user_id, "message_id": message_id, "data": data, "check": check}
+        return str((await self._post("group_tap", payload))["callback_query_id"])

@@ -34,6 +34,10 @@ class ChatMessage:
     contact: dict[str, Any] | None = None
     edits: list[Edit] = field(default_factory=list)
     edit_date: int | None = None
+    # In a group: who wrote it (None: the private chat's own person, chat_id == user id).
+    from_user: int | None = None
+    # A copy of a bot message a member forwarded here; it keeps its inline buttons.
+    forwarded_from_bot: bool = False
 
     @property
     def buttons(self) -> list[list[tuple[str, str]]]:
@@ -58,6 +62,7 @@ class ChatMessage:
             "reply_markup": self.reply_markup, "reply_to_message_id": self.reply_to_message_id,
             "link_preview_disabled": self.link_preview_disabled, "contact": self.contact,
             "edits": [{"text": e.text, "html": e.html, "reply_markup": e.reply_markup} for e in self.edits],
+            "from_user": self.from_user, "forwarded_from_bot": self.forwarded_from_bot,
         }
 
 

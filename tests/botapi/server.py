@@ -69,6 +69,7 @@ DEFAULT_UPDATE_TYPES = frozenset({
     "purchased_paid_media",
 })
 SEND_METHODS = frozenset({"sendmessage", "editmessagetext"})
+GROUP_KINDS = frozenset({"group", "supergroup", "channel"})
 _SELF = object()  # share_contact's default: the citizen's own contact
 
 
@@ -103,6 +104,7 @@ class FakeBotAPI:
         self._users: dict[int, dict[str, Any]] = {}
         self._blocked: set[int] = set()
         self._chats: dict[int, list[ChatMessage]] = {}
+        self._groups: dict[int, dict[str, Any]] = {}  # group chat id -> its Bot API chat object
         self._message_ids: dict[int, itertools.count[int]] = {}
         self.callbacks: dict[str, CallbackQuery] = {}
         self._callback_ids = itertools.count(5_000_000_000_000)
@@ -239,6 +241,101 @@ class FakeBotAPI:
 
     def unblock(self, user_id: int) -> None:
         self._blocked.discard(user_id)
+
+    # ---- groups: several people in one chat -------------------------------------------------
+
+    def add_group(self, chat_id: int, *, title: str = "گروه محله", kind: str = "group",
+                  members: Iterable[int] = ()) -> dict[str, Any]:
+        """A group, supergroup or channel chat the bot is in; its id is negative, as on Telegram."""
+        if chat_id >= 0:
+            raise ValueError("a group's chat id is negative")
+        if kind not in GROUP_KINDS:
+            raise ValueError(f"a group chat is one of {sorted(GROUP_KINDS)}, not {kind!r}")
+        for user_id in members:
+            self.add_user(user_id)
+        if chat_id not in self._groups:
+            self._groups[chat_id] = {"id": chat_id, "type": kind, "title": title}
+            self._chats[chat_id] = []
+            self._message_ids[chat_id] = itertools.count(1)
+        return self._groups[chat_id]
+
+    def group_send_text(self, chat_id: int, user_id: int, text: str, *, reply_to_message_id: int | None = None,
+                        entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """A member writes `text` in the group; returns the queued update."""
+        message = self._group_incoming(chat_id, user_id, text=text, reply_to_message_id=reply_to_message_id)
+        payload = self._message_json(message)
+        if entities:
+            payload["entities"] = entities
+        return self._enqueue("message", payload)
+
+    def group_send_command(self, chat_id: int, user_id: int, command: str) -> dict[str, Any]:
+        """A member sends `/name[@bot] args` in the group."""
+        if not command.startswith("/"):
+            raise ValueError("a command starts with '/'")
+        head = command.split(maxsplit=1)[0]
+        return self.group_send_text(chat_id, user_id, command, entities=[
+            {"type": "bot_command", "offset": 0, "length": len(head.encode("utf-16-le")) // 2}])
+
+    def group_share_contact(self, chat_id: int, user_id: int, phone: str, contact_user_id: Any = _SELF) -> dict[str, Any]:
+        """A member shares a contact in the group (their own by default)."""
+        user = self.add_user(user_id)
+        contact: dict[str, Any] = {"phone_number": phone, "first_name": user["first_name"]}
+        owner = user_id if contact_user_id is _SELF else contact_user_id
+        if owner is not None:
+            contact["user_id"] = int(owner)
+        return self._enqueue("message", self._message_json(self._group_incoming(chat_id, user_id, contact=contact)))
+
+    def forward_to_group(self, user_id: int, from_chat_id: int, message_id: int, chat_id: int) -> ChatMessage:
+        """A member forwards a bot message (a notice card, buttons and all) from a chat into the group.
+
+        The bot receives no update for it (a forward of its own message is not addressed to it).
+        """
+        original = self.message(from_chat_id, message_id)
+        if chat_id not in self._groups:
+            raise LookupError(f"no group {chat_id}")
+        self.add_user(user_id)
+        return self._store(ChatMessage(
+            message_id=next(self._message_ids[chat_id]), chat_id=chat_id, from_bot=False, date=int(time.time()),
+            text=original.text, entities=list(original.entities), reply_markup=original.reply_markup,
+            from_user=user_id, forwarded_from_bot=original.from_bot))
+
+    def group_tap(self, chat_id: int, user_id: int, message_id: int, callback_data: str, *,
+                  check: bool = True) -> str:
+        """A member taps an inline button on a message in the group (the bot's, or a forwarded card)."""
+        self.add_user(user_id)
+        message = self._find(chat_id, message_id) if chat_id in self._groups else None
+        if message is None or not (message.from_bot or message.forwarded_from_bot):
+            raise LookupError(f"no bot message {message_id} in group {chat_id}")
+        if check and callback_data not in inline_callback_data(message.reply_markup):
+            raise LookupError(f"message {message_id} has no button with data {callback_data!r}")
+        query_id = str(next(self._callback_ids))
+        self.callbacks[query_id] = CallbackQuery(query_id, chat_id, message_id, callback_data)
+        self._enqueue("callback_query", {
+            "id": query_id, "from": self._users[user_id], "message": self._message_json(message),
+            "chat_instance": str(chat_id), "data": callback_data,
+        })
+        return query_id
+
+    def _group_incoming(self, chat_id: int, user_id: int, **fields: Any) -> ChatMessage:
+        if chat_id not in self._groups:
+            raise LookupError(f"no group {chat_id}")
+        self.add_user(user_id)
+        reply_to = fields.pop("reply_to_message_id", None)
+        if reply_to is not None and self._find(chat_id, reply_to) is None:
+            raise LookupError(f"no message {reply_to} in chat {chat_id}")
+        return self._store(ChatMessage(message_id=next(self._message_ids[chat_id]), chat_id=chat_id,
+                                       from_bot=False, date=int(time.time()), reply_to_message_id=reply_to,
+                                       from_user=user_id, **fields))
+
+    def _chat_json(self, chat_id: int) -> dict[str, Any]:
+        """The Bot API chat object: a group's (with type and title), or a person's private chat."""
+        if chat_id in self._groups:
+            return dict(self._groups[chat_id])
+        user = self._users[chat_id]
+        chat = {"id": chat_id, "type": "private", "first_name": user["first_name"]}
+        if "username" in user:
+            chat["username"] = user["username"]
+        return chat
 
     # ---- inspection -----------------------------------------------------------------------
 
@@ -549,13 +646,12 @@ class FakeBotAPI:
         return message
 
     def _message_json(self, message: ChatMessage, *, nested: bool = False) -> dict[str, Any]:
-        user = self._users[message.chat_id]
-        chat = {"id": message.chat_id, "type": "private", "first_name": user["first_name"]}
-        if "username" in user:
-            chat["username"] = user["username"]
-        payload: dict[str, Any] = {"message_id": message.message_id,
-                                   "from": self.bot_user if message.from_bot else user,
-                                   "chat": chat, "date": message.date}
+        sender = self.bot_user if message.from_bot else self._users[
+            message.from_user if message.from_user is not None else message.chat_id]
+        payload: dict[str, Any] = {"message_id": message.message_id, "from": sender,
+                                   "chat": self._chat_json(message.chat_id), "date": message.date}
+        if message.forwarded_from_bot:
+            payload["forward_origin"] = {"type": "user", "sender_user": self.bot_user, "date": message.date}
         if message.text is not None:
             payload["text"] = message.text
             if message.entities:

@@ -23,6 +23,7 @@ from bot.settings import Settings
 from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, TextReceived
 from services.messaging import (
     Button,
+    ChatKind,
     OutgoingMessage,
     Permanent,
     RetryAfter,
@@ -210,6 +211,35 @@ async def test_updates_become_events(botapi: FakeBotAPI, messenger: BotApiMessen
         ContactShared(chat, "09121234567", None, message_id=ids[4]),
         ButtonTapped(chat, "view:1", message_id=sent.message_id),
     ]
+
+
+async def test_group_updates_carry_the_chat_kind(botapi: FakeBotAPI, messenger: BotApiMessenger,  # noqa: F811
+                                                 framework: str) -> None:
+    module = module_of(framework)
+    group, member = -100_4242, 2002
+    botapi.add_group(group, title="گروه ساختمان", kind="supergroup", members=[CITIZEN, member])
+    card = await messenger.send(CITIZEN, OutgoingMessage("card", buttons=((Button("open", "o:7"),),)))
+    forwarded = botapi.forward_to_group(CITIZEN, CITIZEN, card.message_id, group)
+    botapi.group_send_command(group, CITIZEN, "/start")
+    botapi.group_share_contact(group, member, "09121234567")
+    botapi.group_tap(group, member, forwarded.message_id, "o:7")
+    botapi.tap(CITIZEN, card.message_id, "o:7")
+    events = [module.event_from_update(u, "telegram") for u in await updates(messenger)]
+    in_group = ChatKind.SUPERGROUP
+    assert [(e.chat.chat_id, e.chat.user_id, e.chat.kind, e.chat.private) for e in events] == [
+        (group, CITIZEN, in_group, False), (group, member, in_group, False), (group, member, in_group, False),
+        (CITIZEN, CITIZEN, ChatKind.PRIVATE, True)]
+    assert isinstance(events[0], CommandReceived) and isinstance(events[2], ButtonTapped)
+
+
+@pytest.mark.parametrize("kind", ["group", "supergroup", "channel", "sender", "something_new"])
+def test_every_chat_type_but_private_is_shared(framework: str, kind: str) -> None:
+    user = {"id": CITIZEN, "is_bot": False, "first_name": "x"}
+    payload = {"update_id": 1, "message": {"message_id": 5, "date": 0, "text": "سلام", "from": user,
+                                           "chat": {"id": -100_1, "type": kind, "title": "t"}}}
+    event = module_of(framework).event_from_update(_update(framework, payload), "telegram")
+    assert event is not None and not event.chat.private
+    assert event.chat.kind is (ChatKind(kind) if kind in {"group", "supergroup", "channel"} else ChatKind.GROUP)
 
 
 def _update(framework: str, payload: dict[str, Any]) -> Any:

@@ -170,6 +170,10 @@ def test_subscriber_rows(secret: bytes) -> None:
     for fields in ({"platform": "whatsapp"}, {"chat_id": "abc"}, {"chat_id": ""}, {"user_id": "x"}):
         with pytest.raises(RowError):
             parse_subscriber(2, {"national_id": NID_A, "platform": "telegram", "chat_id": "1", **fields}, hasher)
+    # Only a citizen's own private chat: its id is the user's id; a group's is negative.
+    for fields in ({"chat_id": "-1001234"}, {"chat_id": "-5", "user_id": ""}, {"chat_id": "700", "user_id": "701"}):
+        with pytest.raises(RowError, match="خصوصی"):
+            parse_subscriber(2, {"national_id": NID_A, "platform": "telegram", **fields}, hasher)
 
 
 def test_echoed_values_never_show_a_whole_id_or_phone(secret: bytes) -> None:
