@@ -140,7 +140,8 @@ NOTICE_CARD_OPENED = "\n✅ این ابلاغیه را در {viewed} باز کر
 
 FULL_TEXT_HEADER = "📄 <b>متن رأی — پرونده {case_number}</b>\n{commission}، {kind}، صادره در {issued}\n\n"
 
-FULL_TEXT_CONTINUED = "<i>(ادامه متن رأی — بخش {part} از {parts})</i>\n\n"
+# Plain text at the head of each part of a message too long for one (bot/messengers/fit.py).
+PART_MARKER = "({part}/{parts})\n"
 
 FINE_LINE = "مبلغ جریمه: <b>{amount}</b>"
 

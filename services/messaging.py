@@ -44,7 +44,14 @@ class OutgoingMessage:
 
 @dataclass(frozen=True)
 class SentMessage:
+    """What the messenger accepted: `message_ids` holds every part of a message sent in several."""
+
     message_id: int
+    message_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.message_ids:
+            object.__setattr__(self, "message_ids", (self.message_id,))
 
 
 class SendError(Exception):
@@ -53,6 +60,8 @@ class SendError(Exception):
     def __init__(self, detail: str = "") -> None:
         super().__init__(detail)
         self.detail = detail
+        # The parts of a long message that did arrive before this failure (see bot/messengers/fit.py).
+        self.sent_message_ids: tuple[int, ...] = ()
 
 
 class RetryAfter(SendError):
