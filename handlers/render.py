@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from datetime import date, datetime
 
 from handlers import texts
@@ -17,6 +18,12 @@ from services.service_dates import ServiceKind
 def esc(value: object) -> str:
     """Escape any dynamic value for Telegram HTML, so `<`, `>` and `&` show as written."""
     return html.escape(str(value), quote=False)
+
+
+def printable(text: str) -> str:
+    """Text a person wrote, without control characters (newline and tab kept) or lone surrogates,
+    before it is stored, forwarded or echoed back."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
 
 
 def fa(value: object) -> str:

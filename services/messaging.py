@@ -8,6 +8,7 @@ the conversation understand without knowing which library or messenger is undern
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 # Telegram and Bale refuse callback data over 64 bytes and texts over 4096 characters.
@@ -82,6 +83,24 @@ class Permanent(SendError):
 
 class Transient(SendError):
     """Network trouble or 5xx: worth another try later."""
+
+
+class Undelivered(StrEnum):
+    """Why a message for another chat (a question to staff, an answer to a citizen) did not arrive."""
+
+    BLOCKED = "blocked"  # the person blocked the bot
+    GONE = "gone"  # the chat does not exist for the bot (never started, deleted, unknown)
+    REFUSED = "refused"  # the messenger refused the message itself
+    TEMPORARY = "temporary"  # network trouble, 5xx or 429 that outlasted the sender's retries
+    ELSEWHERE = "elsewhere"  # the chat is on another messenger than the one answering
+
+
+def undelivered(error: SendError) -> Undelivered:
+    if isinstance(error, Unreachable):
+        return Undelivered.BLOCKED if "blocked" in error.detail.lower() else Undelivered.GONE
+    if isinstance(error, Permanent):
+        return Undelivered.REFUSED
+    return Undelivered.TEMPORARY
 
 
 class MessageSender(Protocol):
