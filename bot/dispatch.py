@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from bot.app import App
-from handlers.events import Event, Response
-from services.messaging import MessageSender, SendError
+from handlers.events import Event, Relay, RelayOutcome, Response
+from services.messaging import MessageSender, SendError, Undelivered, undelivered
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +25,14 @@ async def dispatch(app: App, event: Event, sender: MessageSender) -> Response:
         except SendError as error:
             log.warning("reply to chat %s not sent: %s", chat.chat_id, type(error).__name__)
             break
-    if response.to_staff is not None and app.staff_chat_id is not None:
-        handoff_id, message = response.to_staff
+    for relay in response.relays:
+        # Sent whole, then the person who wrote is told whether it arrived (and why not).
+        note = await relay.settle(await _relay(relay, sender))
+        response.messages.append(note)
         try:
-            sent = await sender.send(app.staff_chat_id, message)
-            await app.handoffs.forwarded(handoff_id, app.staff_chat_id, sent.message_id)
+            await sender.send(chat.chat_id, note)
         except SendError as error:
-            log.warning("question #%s not forwarded to staff: %s", handoff_id, type(error).__name__)
+            log.warning("relay note to chat %s not sent: %s", chat.chat_id, type(error).__name__)
     for platform, chat_id, message in response.others:
         if platform != sender.platform:
             log.warning("no sender for platform %s; message to another chat dropped", platform)
@@ -41,3 +42,15 @@ async def dispatch(app: App, event: Event, sender: MessageSender) -> Response:
         except SendError as error:
             log.warning("message to chat %s not sent: %s", chat_id, type(error).__name__)
     return response
+
+
+async def _relay(relay: Relay, sender: MessageSender) -> RelayOutcome:
+    if relay.platform != sender.platform:
+        log.warning("no sender for platform %s; a relayed message is not sent", relay.platform)
+        return RelayOutcome(failure=Undelivered.ELSEWHERE)
+    try:
+        sent = await sender.send(relay.chat_id, relay.message)
+    except SendError as error:
+        log.warning("relayed message to chat %s not sent: %s", relay.chat_id, type(error).__name__)
+        return RelayOutcome(error.sent_message_ids, undelivered(error))
+    return RelayOutcome(sent.message_ids)

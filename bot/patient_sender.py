@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot.messengers.botapi import BotApiMessenger
+from bot.messengers.fit import send_fitted
 from services.messaging import OutgoingMessage, RetryAfter, SentMessage, Transient, Unreachable
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,9 @@ class PatientSender:
         return self._messenger.platform
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
-        return await self._patiently(chat_id, lambda: self._messenger.send(chat_id, message))
+        # Each part of a long message is retried on its own, so a retry never repeats a part that arrived.
+        return await send_fitted(
+            lambda part: self._patiently(chat_id, lambda: self._messenger.send(chat_id, part)), message)
 
     async def answer_tap(self, callback_id: str, text: str = "") -> None:
         await self._patiently(None, lambda: self._messenger.answer_tap(callback_id, text))

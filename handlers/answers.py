@@ -14,7 +14,7 @@ from typing import Protocol
 
 from handlers import render, texts
 from handlers.callbacks import Action, encode
-from handlers.events import Chat, Response
+from handlers.events import Chat, Relay, RelayOutcome, Response
 from handlers.payments import pay_button
 from nlp.intents import OUT_OF_SCOPE, Analysis
 from services.calendar import format_rials, jalali_date, tehran_date
@@ -249,17 +249,26 @@ class Answers:
         if staff_chat is None:
             response.messages.append(OutgoingMessage(texts.HUMAN_UNAVAILABLE))
             return
+        question = render.printable(question)
         handoff_id = await self._handoffs.open(platform=chat.platform, chat_id=chat.chat_id, user_id=chat.user_id,
                                                citizen_id=citizen_id, question=question)
         if overview is not None:
             who = texts.STAFF_WHO_BOUND.format(
-                masked=render.fa(overview.nid_masked), name=render.esc(overview.full_name),
+                masked=render.fa(overview.nid_masked), name=render.esc(render.printable(overview.full_name)),
                 cases="، ".join(render.fa(c.case_number) for c in overview.cases) or "—")
         else:
             who = texts.STAFF_WHO_UNBOUND.format(platform=render.esc(chat.platform))
         forward = texts.STAFF_FORWARD.format(handoff_id=render.fa(handoff_id), who=who, question=render.esc(question))
-        response.to_staff = (handoff_id, OutgoingMessage(forward))
-        response.messages.append(OutgoingMessage(texts.HUMAN_FORWARDED))
+
+        async def settle(outcome: RelayOutcome) -> OutgoingMessage:
+            # The citizen hears "forwarded" only once the staff chat has every part of the question.
+            if outcome.failure is None:
+                await self._handoffs.forwarded(handoff_id, staff_chat, outcome.message_ids)
+                return OutgoingMessage(texts.HUMAN_FORWARDED)
+            await self._handoffs.forward_failed(handoff_id, staff_chat, outcome.failure, outcome.message_ids)
+            return OutgoingMessage(texts.HUMAN_NOT_FORWARDED.format(handoff_id=render.fa(handoff_id)))
+
+        response.relays.append(Relay(chat.platform, staff_chat, OutgoingMessage(forward), settle))
 
     def _not_understood(self, analysis: Analysis) -> OutgoingMessage:
         closest = [intent for part in analysis.parts for intent, _ in part.top

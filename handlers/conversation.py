@@ -318,7 +318,7 @@ class Conversation:
             return Response([OutgoingMessage(texts.NEED_LOGIN, buttons=_login_button())], tap_answer=texts.NEED_LOGIN)
         if isinstance(opened, OpenRefusal):
             return Response(tap_answer=texts.NOTICE_NOT_YOURS)
-        messages = render.full_text(opened.view, opened.text)
+        messages = [render.full_text(opened.view, opened.text)]
         summary = render.service_summary(opened.view, just_recorded=opened.first_view,
                                          appeal_days=self._settings.appeal_days)
         if summary:

@@ -6,9 +6,10 @@ conversation never sees a transport type.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from services.messaging import ChatKind, OutgoingMessage
+from services.messaging import ChatKind, OutgoingMessage, Undelivered
 
 
 @dataclass(frozen=True)
@@ -91,17 +92,36 @@ class PaymentSucceeded:
 Event = TextReceived | CommandReceived | ContactShared | ButtonTapped | PreCheckout | PaymentSucceeded
 
 
+@dataclass(frozen=True)
+class RelayOutcome:
+    """How a relayed message went: every part arrived (`failure` None), or why not and which did."""
+
+    message_ids: tuple[int, ...] = ()
+    failure: Undelivered | None = None
+
+
+@dataclass(frozen=True)
+class Relay:
+    """A message for another chat whose fate the person who wrote is told: a citizen's question for
+    the staff chat, a staff member's answer for a citizen. The sender sends it whole, then awaits
+    `settle(outcome)`, which records the outcome and returns the note for the chat that wrote."""
+
+    platform: str
+    chat_id: int
+    message: OutgoingMessage
+    settle: Callable[[RelayOutcome], Awaitable[OutgoingMessage]]
+
+
 @dataclass
 class Response:
     """What the conversation answers: messages to this chat, and the answer to a tap.
 
     `tap_answer` is the short text of answerCallbackQuery; every tap gets one (empty string when
-    there is nothing to say). `others` carries messages for other chats (the staff chat, a citizen
-    a staff member replied to).
+    there is nothing to say). `others` carries messages for other chats; `relays` those whose
+    sender must hear whether they arrived (handoffs to and from staff), sent after `messages`.
     """
 
     messages: list[OutgoingMessage] = field(default_factory=list)
     tap_answer: str | None = None
     others: list[tuple[str, int, OutgoingMessage]] = field(default_factory=list)
-    # A question for a human: (handoff id, message) to send to the staff chat and remember.
-    to_staff: tuple[int, OutgoingMessage] | None = None
+    relays: list[Relay] = field(default_factory=list)

@@ -1,8 +1,9 @@
-"""Turning use-case results into HTML messages: escaping, Persian digits, Jalali dates, splitting."""
+"""Turning use-case results into HTML messages: escaping, Persian digits, Jalali dates."""
 
 from __future__ import annotations
 
 import html
+import unicodedata
 from datetime import date, datetime
 
 from handlers import texts
@@ -10,17 +11,20 @@ from handlers.callbacks import Action, encode
 from nlp.digits import to_persian_digits
 from services.calendar import format_rials, jalali_date, jalali_date_long, jalali_datetime, tehran_date
 from services.law import ServiceInfo
-from services.messaging import TEXT_LIMIT, Button, OutgoingMessage
+from services.messaging import Button, OutgoingMessage
 from services.notices import NoticeView
 from services.service_dates import ServiceKind
-
-# Leave room for the header and a part marker in every chunk of a long ruling.
-_CHUNK_BUDGET = TEXT_LIMIT - 400
 
 
 def esc(value: object) -> str:
     """Escape any dynamic value for Telegram HTML, so `<`, `>` and `&` show as written."""
     return html.escape(str(value), quote=False)
+
+
+def printable(text: str) -> str:
+    """Text a person wrote, without control characters (newline and tab kept) or lone surrogates,
+    before it is stored, forwarded or echoed back."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
 
 
 def fa(value: object) -> str:
@@ -63,49 +67,13 @@ def notice_card(view: NoticeView) -> OutgoingMessage:
     return OutgoingMessage(body, buttons=((Button(label, encode(Action.OPEN_NOTICE, view.notice_id)),),))
 
 
-def split_text(raw: str, budget: int = _CHUNK_BUDGET) -> list[str]:
-    """Split raw text into pieces whose escaped form fits `budget`, at paragraph, line or word ends."""
-    pieces: list[str] = []
-    rest = raw.strip()
-    while rest:
-        if len(esc(rest)) <= budget:
-            pieces.append(rest)
-            break
-        cut = _cut_point(rest, budget)
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return pieces or [""]
-
-
-def _cut_point(text: str, budget: int) -> int:
-    # Find the longest prefix whose escaped form fits (escaping can only lengthen it).
-    low, high = 1, min(len(text), budget)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if len(esc(text[:middle])) <= budget:
-            low = middle
-        else:
-            high = middle - 1
-    for separator in ("\n\n", "\n", ". ", " ", "،"):
-        position = text.rfind(separator, 0, low)
-        if position > low // 2:
-            return position + len(separator)
-    return low
-
-
-def full_text(view: NoticeView, text: str) -> list[OutgoingMessage]:
+def full_text(view: NoticeView, text: str) -> OutgoingMessage:
+    """The ruling's text as written, under its header; the messenger port splits it when long."""
     header = texts.FULL_TEXT_HEADER.format(
         case_number=fa(view.case_number), commission=esc(commission_label(view.commission)),
         kind=esc(kind_label(view.kind)), issued=jalali_date(view.issued_on),
     )
-    pieces = split_text(text)
-    messages = []
-    for number, piece in enumerate(pieces, start=1):
-        prefix = header if number == 1 else ""
-        if len(pieces) > 1:
-            prefix += texts.FULL_TEXT_CONTINUED.format(part=fa(number), parts=fa(len(pieces)))
-        messages.append(OutgoingMessage(prefix + esc(piece)))
-    return messages
+    return OutgoingMessage(header + esc(text.strip()))
 
 
 def service_summary(view: NoticeView, *, just_recorded: bool, appeal_days: int) -> str:

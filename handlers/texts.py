@@ -148,7 +148,8 @@ NOTICE_CARD_OPENED = "\n✅ این ابلاغیه را در {viewed} باز کر
 
 FULL_TEXT_HEADER = "📄 <b>متن رأی — پرونده {case_number}</b>\n{commission}، {kind}، صادره در {issued}\n\n"
 
-FULL_TEXT_CONTINUED = "<i>(ادامه متن رأی — بخش {part} از {parts})</i>\n\n"
+# Plain text at the head of each part of a message too long for one (bot/messengers/fit.py).
+PART_MARKER = "({part}/{parts})\n"
 
 FINE_LINE = "مبلغ جریمه: <b>{amount}</b>"
 
@@ -387,6 +388,12 @@ CONTACT_GENERAL = (
 
 HUMAN_FORWARDED = "🙋 سؤال شما برای کارشناس کمیسیون فرستاده شد. پاسخ همین‌جا به دستتان می‌رسد (در ساعات اداری)."
 
+HUMAN_NOT_FORWARDED = (
+    "⚠️ سؤال شما همین حالا به کارشناسان نرسید، اما ثبت شده است (درخواست #{handoff_id}) و کارشناسان آن را "
+    "در فهرست درخواست‌ها می‌بینند؛ پاسخ همین‌جا به دستتان می‌رسد. اگر کارتان فوری است، با سامانه ۱۳۷ "
+    "شهرداری تماس بگیرید."
+)
+
 HUMAN_UNAVAILABLE = "🙋 گفتگو با کارشناس فعلاً از این‌جا ممکن نیست. لطفاً با سامانه ۱۳۷ شهرداری تماس بگیرید یا به دبیرخانه کمیسیون منطقه مراجعه کنید."
 
 HUMAN_ASK_WHAT = "🙋 سؤالتان را برای کارشناس در یک پیام بنویسید؛ آن را همراه شماره پرونده‌تان برایش می‌فرستم."
@@ -404,6 +411,17 @@ STAFF_WHO_UNBOUND = "شهروند وارد نشده است (گفتگوی {platfo
 STAFF_REPLY_TO_CITIZEN = "💬 <b>پاسخ کارشناس کمیسیون:</b>\n\n{answer}"
 
 STAFF_REPLY_SENT = "✅ پاسخ برای شهروند (درخواست #{handoff_id}) فرستاده شد."
+
+STAFF_REPLY_NOT_SENT = "⚠️ پاسخ به شهروند (درخواست #{handoff_id}) نرسید: {reason}"
+
+# Why a staff answer did not reach the citizen, by services.messaging.Undelivered.
+STAFF_REPLY_UNDELIVERED = {
+    "blocked": "شهروند ربات را مسدود کرده است؛ تا خودش دوباره پیام ندهد، پیامی به او نمی‌رسد.",
+    "gone": "گفتگوی این شهروند برای ربات دیگر وجود ندارد (حساب حذف شده یا گفتگو بسته شده است).",
+    "refused": "پیام‌رسان این پیام را نپذیرفت.",
+    "temporary": "پیام‌رسان موقتاً در دسترس نبود؛ چند دقیقه دیگر دوباره پاسخ دهید.",
+    "elsewhere": "شهروند در پیام‌رسان دیگری است و از این ربات نمی‌توان به او پاسخ داد.",
+}
 
 ACCOUNT_BOUND = (
     "👤 شما با کد ملی {masked}{name_part} وارد شده‌اید و ابلاغیه‌ها در همین گفتگو به شما می‌رسد.\n"

@@ -80,7 +80,14 @@ class OutgoingMessage:
 
 @dataclass(frozen=True)
 class SentMessage:
+    """What the messenger accepted: `message_ids` holds every part of a message sent in several."""
+
     message_id: int
+    message_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.message_ids:
+            object.__setattr__(self, "message_ids", (self.message_id,))
 
 
 class SendError(Exception):
@@ -89,6 +96,8 @@ class SendError(Exception):
     def __init__(self, detail: str = "") -> None:
         super().__init__(detail)
         self.detail = detail
+        # The parts of a long message that did arrive before this failure (see bot/messengers/fit.py).
+        self.sent_message_ids: tuple[int, ...] = ()
 
 
 class RetryAfter(SendError):
@@ -109,6 +118,24 @@ class Permanent(SendError):
 
 class Transient(SendError):
     """Network trouble or 5xx: worth another try later."""
+
+
+class Undelivered(StrEnum):
+    """Why a message for another chat (a question to staff, an answer to a citizen) did not arrive."""
+
+    BLOCKED = "blocked"  # the person blocked the bot
+    GONE = "gone"  # the chat does not exist for the bot (never started, deleted, unknown)
+    REFUSED = "refused"  # the messenger refused the message itself
+    TEMPORARY = "temporary"  # network trouble, 5xx or 429 that outlasted the sender's retries
+    ELSEWHERE = "elsewhere"  # the chat is on another messenger than the one answering
+
+
+def undelivered(error: SendError) -> Undelivered:
+    if isinstance(error, Unreachable):
+        return Undelivered.BLOCKED if "blocked" in error.detail.lower() else Undelivered.GONE
+    if isinstance(error, Permanent):
+        return Undelivered.REFUSED
+    return Undelivered.TEMPORARY
 
 
 class MessageSender(Protocol):

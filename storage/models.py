@@ -206,11 +206,25 @@ class Handoff(SQLModel, table=True):
     user_id: int | None = Field(default=None, sa_type=BigInteger)
     question: str = Field(sa_type=Text)
     staff_chat_id: int | None = Field(default=None, sa_type=BigInteger)
-    staff_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    staff_message_id: int | None = Field(default=None, sa_type=BigInteger)  # the first part's
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
     answered_at: datetime | None = Field(default=None, sa_column=_utc())
     answered_by: int | None = Field(default=None, sa_type=BigInteger)
     answer: str | None = Field(default=None, sa_type=Text)
+    # pending -> forwarded (the staff chat has every part) | failed (forward_error says why).
+    forward_status: str = Field(default="pending", max_length=16)
+    forward_error: str | None = Field(default=None, max_length=16)
+
+
+class HandoffMessage(SQLModel, table=True):
+    """One message in the staff chat that carries (a part of) a forwarded question: a reply to it is
+    routed to the question's citizen."""
+
+    __tablename__ = "handoff_messages"
+
+    staff_chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    message_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    handoff_id: int = Field(foreign_key="handoffs.id", sa_type=BigInteger, index=True)
 
 
 class HandledUpdate(SQLModel, table=True):

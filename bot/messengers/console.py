@@ -11,6 +11,7 @@ from html import unescape
 from html.parser import HTMLParser
 from typing import TextIO
 
+from bot.messengers.fit import send_fitted
 from services.messaging import OutgoingMessage, SentMessage
 
 PLATFORM = "shell"
@@ -66,6 +67,10 @@ class ConsoleMessenger:
         return PLATFORM
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
+        """Print the message, in parts as a messenger would show it (bot/messengers/fit.py)."""
+        return await send_fitted(lambda part: self._print(chat_id, part), message)
+
+    async def _print(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
         message_id = message.edit_message_id or self._next_message
         if message.edit_message_id is None:
             self._next_message += 1

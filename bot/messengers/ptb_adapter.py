@@ -37,6 +37,7 @@ from bot.messengers.botapi import (
     keyboard_of,
     mask_token,
 )
+from bot.messengers.fit import send_fitted
 from handlers.events import Event
 from services.messaging import (
     OutgoingMessage,
@@ -79,8 +80,12 @@ class PtbMessenger:
         return self._platform
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
+        """Send the message, in several parts when it is too long for one (bot/messengers/fit.py)."""
         if message.invoice is not None:
             return await self._send_invoice(chat_id, message)
+        return await send_fitted(lambda part: self._send_one(chat_id, part), message)
+
+    async def _send_one(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
         markup = _markup(message)
         try:
             if message.edit_message_id is not None:

@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
+from bot.dispatch import dispatch
+from bot.messengers.fit import send_fitted
 from handlers import texts
 from handlers.callbacks import Action, encode
 from handlers.events import TextReceived
 from nlp import IntentModel
+from services.messaging import OutgoingMessage, SendError, SentMessage, Transient, Unreachable
 from services.privacy import Hasher
 from storage.database import Database
 from storage.models import Handoff
@@ -72,10 +75,9 @@ async def test_a_staff_reply_goes_back_to_the_citizen(sqlite_db: Database, secre
     await _seed(sqlite_db, secret)
     person = await _bound(sqlite_db, secret, intent_model, STAFF_CHAT_ID=STAFF_CHAT)
     await person.says("میخوام با کارشناس صحبت کنم، جریمه‌ام زیاده")
-    forwarded_id = len(person.sender.sent)  # RecordingSender numbers messages in order
+    # RecordingSender numbers messages in order, from 1.
+    forwarded_id = next(i for i, (chat, _) in enumerate(person.sender.sent, start=1) if chat == STAFF_CHAT)
     staff_member = Citizen(person.app, person.sender, user_id=42, chat_id=STAFF_CHAT)
-    from bot.dispatch import dispatch
-
     reply = await dispatch(person.app, TextReceived(staff_member.chat, "سلام، لطفاً فردا تماس بگیرید <۱۳۷>",
                                                     reply_to_message_id=forwarded_id), person.sender)
     assert "فرستاده شد" in _text(reply)
@@ -86,6 +88,77 @@ async def test_a_staff_reply_goes_back_to_the_citizen(sqlite_db: Database, secre
         assert handoff.answered_by == 42 and handoff.answer and "فردا" in handoff.answer
     # Chatter in the staff chat that replies to nothing is not treated as a citizen's message.
     assert (await dispatch(person.app, TextReceived(staff_member.chat, "سلام همکاران"), person.sender)).messages == []
+
+
+class Unreliable(RecordingSender):
+    """Splits long messages like a messenger, numbers each part, and fails for chats in `down`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down: dict[int, SendError] = {}
+
+    async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
+        async def one(part: OutgoingMessage) -> SentMessage:
+            if chat_id in self.down:
+                raise self.down[chat_id]
+            return await RecordingSender.send(self, chat_id, part)
+        return await send_fitted(one, message)
+
+
+async def test_the_citizen_hears_forwarded_only_once_the_staff_chat_has_it(
+        sqlite_db: Database, secret: bytes, intent_model: IntentModel) -> None:
+    await _seed(sqlite_db, secret)
+    app = make_app(sqlite_db, secret, Clock(), model=intent_model, STAFF_CHAT_ID=STAFF_CHAT)
+    sender = Unreliable()
+    person = Citizen(app, sender, user_id=801)
+    await person.says(NID)
+    await person.shares(MOBILE)
+    sender.down[STAFF_CHAT] = Unreachable("Bad Request: chat not found")
+    question = "میخوام با کارشناس صحبت کنم\x07\x00 درباره \ud800جریمه\r\n\tلطفاً"
+    reply = await person.says(question)
+    assert texts.HUMAN_FORWARDED not in _text(reply)
+    assert person.inbox()[-1].html == texts.HUMAN_NOT_FORWARDED.format(handoff_id="۱")
+    async with sqlite_db.session() as session:
+        handoff = (await session.exec(select(Handoff))).one()
+    # Kept for staff, marked as not forwarded, without the control characters.
+    assert (handoff.forward_status, handoff.forward_error) == ("failed", "gone")
+    assert handoff.question == "میخوام با کارشناس صحبت کنم درباره جریمه\n\tلطفاً"
+
+    del sender.down[STAFF_CHAT]
+    long_question = "میخوام با کارشناس صحبت کنم. " + "جریمه من درست حساب نشده است و مساحت اشتباه است. " * 100
+    await person.says(long_question)
+    staff = sender.to(STAFF_CHAT)
+    assert len(staff) == 2 and staff[0].html.startswith("(۱/۲)") and staff[1].html.startswith("(۲/۲)")
+    assert person.inbox()[-1].html == texts.HUMAN_FORWARDED
+    # A reply to the second part reaches the citizen.
+    second = len(sender.sent) - 1  # the staff chat's second part came just before the citizen's note
+    assert sender.sent[second - 1] == (STAFF_CHAT, staff[1])
+    staff_member = Citizen(app, sender, user_id=42, chat_id=STAFF_CHAT)
+    answered = await dispatch(app, TextReceived(staff_member.chat, "بررسی می‌کنیم", reply_to_message_id=second),
+                              sender)
+    assert "بررسی می‌کنیم" in person.inbox()[-1].html
+    assert _text(answered) == texts.STAFF_REPLY_SENT.format(handoff_id="۲")
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    (Unreachable("Forbidden: bot was blocked by the user"), "blocked"),
+    (Unreachable("Forbidden: user is deactivated"), "gone"),
+    (Transient("Bad Gateway"), "temporary"),
+])
+async def test_staff_hear_why_an_answer_did_not_reach_the_citizen(
+        sqlite_db: Database, secret: bytes, intent_model: IntentModel, error: SendError, reason: str) -> None:
+    await _seed(sqlite_db, secret)
+    app = make_app(sqlite_db, secret, Clock(), model=intent_model, STAFF_CHAT_ID=STAFF_CHAT)
+    sender = Unreliable()
+    person = Citizen(app, sender, user_id=801)
+    await person.says("میخوام با کارشناس صحبت کنم")
+    forwarded = next(i for i, (chat, _) in enumerate(sender.sent, start=1) if chat == STAFF_CHAT)
+    sender.down[801] = error
+    staff_member = Citizen(app, sender, user_id=42, chat_id=STAFF_CHAT)
+    answered = await dispatch(app, TextReceived(staff_member.chat, "پاسخ", reply_to_message_id=forwarded), sender)
+    assert _text(answered) == texts.STAFF_REPLY_NOT_SENT.format(
+        handoff_id="۱", reason=texts.STAFF_REPLY_UNDELIVERED[reason])
+    assert sender.to(STAFF_CHAT)[-1].html == _text(answered)
 
 
 async def test_two_questions_in_one_message_get_two_answers(sqlite_db: Database, secret: bytes,

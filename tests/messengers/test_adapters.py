@@ -33,6 +33,7 @@ from services.messaging import (
 )
 from tests.botapi import FakeBotAPI, Faults, Limits
 from tests.botapi.fixtures import botapi, no_real_network  # noqa: F401 - fixtures
+from tests.botapi.rules import parse_html
 
 CITIZEN = 1001
 MODULES = {"aiogram": aiogram_adapter, "ptb": ptb_adapter}
@@ -105,6 +106,35 @@ async def test_edits_and_an_unchanged_edit_is_success(botapi: FakeBotAPI, messen
     assert (shown.text, shown.buttons, [e.text for e in shown.edits]) == ("متن کامل", [], ["خلاصه"])
     assert await messenger.send(CITIZEN, full) == first  # "message is not modified" is a success
     assert len(botapi.messages(CITIZEN)) == 1
+
+
+async def test_a_message_too_long_for_one_arrives_whole_in_parts(
+    botapi: FakeBotAPI, messenger: BotApiMessenger  # noqa: F811
+) -> None:
+    paragraph = "<b>بند &lt;الف&gt;</b> تخلف ساختمانی در طبقه پنجم & بالکن؛ 🙂 " * 30
+    source = "\n\n".join([paragraph] * 5).replace(" & ", " &amp; ")
+    buttons = ((Button("باز کردن", "o:1"),),)
+    sent = await messenger.send(CITIZEN, OutgoingMessage(source, buttons=buttons))
+    shown = botapi.messages(CITIZEN)
+    assert len(shown) == len(sent.message_ids) == 3
+    assert sent.message_ids == tuple(m.message_id for m in shown) and sent.message_id == shown[0].message_id
+    assert [m.text[:6] for m in shown] == ["(۱/۳)\n", "(۲/۳)\n", "(۳/۳)\n"]  # type: ignore[index]
+    # Joined without their markers, the parts are the text as written, formatting included.
+    assert "".join(parse_html(m.html or "").text[6:] for m in shown) == parse_html(source).text
+    assert all(e["type"] == "bold" for m in shown for e in m.entities)
+    assert [m.buttons for m in shown] == [[], [], [[("باز کردن", "o:1")]]]
+    botapi.assert_nothing_refused()
+
+
+async def test_an_edit_too_long_is_the_edit_then_new_messages(
+    botapi: FakeBotAPI, messenger: BotApiMessenger  # noqa: F811
+) -> None:
+    first = await messenger.send(CITIZEN, OutgoingMessage("خلاصه", buttons=((Button("متن کامل", "open"),),)))
+    sent = await messenger.send(CITIZEN, OutgoingMessage("متن کامل رأی. " * 600, edit_message_id=first.message_id))
+    shown = botapi.messages(CITIZEN)
+    assert len(shown) == 3 and sent.message_ids == tuple(m.message_id for m in shown)
+    assert shown[0].edits and shown[0].text.startswith("(۱/۳)")  # type: ignore[union-attr]
+    botapi.assert_nothing_refused()
 
 
 async def test_impossible_keyboards_are_permanent_before_any_request(
