@@ -151,7 +151,7 @@ async def test_a_reply_in_the_staff_chat_by_a_non_staff_member_never_reaches_the
     await _login(citizen)
     handoff_id = await app.handoffs.open(platform="telegram", chat_id=ALICE, user_id=ALICE, citizen_id=None,
                                          question="سؤال")
-    await app.handoffs.forwarded(handoff_id, STAFF_CHAT, 77)
+    await app.handoffs.forwarded(handoff_id, STAFF_CHAT, [77])
     before = len(sender.to(ALICE))
     from bot.dispatch import dispatch
     from handlers.events import TextReceived

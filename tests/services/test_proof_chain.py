@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.messengers import build_messenger
 from bot.runtime import Runtime
 from services.duties import TimedDuties
+from services.messaging import ChatKind
 from services.notices import OpenedNotice
 from services.privacy import Hasher
 from services.proof import ProofReport, verify_proof
@@ -64,7 +65,7 @@ async def _serve(db: Database, secret: bytes) -> Served:
         first, second = (await session.exec(select(Notice.id).order_by(col(Notice.id)))).all()
     assert first is not None and second is not None
     clock.advance(hours=1)
-    opened = await app.notices.open(platform="telegram", chat_id=CHAT, user_id=CHAT, notice_id=first)
+    opened = await app.notices.open(platform="telegram", chat_id=CHAT, user_id=CHAT, notice_id=first, chat_kind=ChatKind.PRIVATE)
     assert isinstance(opened, OpenedNotice) and opened.first_view
     clock.advance(days=11)
     assert (await TimedDuties(db, clock, app.law, reminder_days_before=0).run_once()).deemed == 1
@@ -271,7 +272,8 @@ async def test_concurrent_appends_on_postgresql_make_one_unbroken_chain(pg_db: D
     engines = [make_app(pg_db, secret, Clock()).delivery for _ in range(4)]
 
     async def open_one(chat: int, notice_id: int) -> bool:
-        opened = await app.notices.open(platform="telegram", chat_id=chat, user_id=chat, notice_id=notice_id)
+        opened = await app.notices.open(platform="telegram", chat_id=chat, user_id=chat, notice_id=notice_id,
+                                        chat_kind=ChatKind.PRIVATE)
         return isinstance(opened, OpenedNotice) and opened.first_view
 
     # 20 citizens open their notices at once while four delivery engines send the 20 deliveries.
