@@ -16,7 +16,7 @@ from storage.models import DeliveryStatus
 
 RECEIPT_FIELDS = (
     "ruling_id", "case_number", "national_id_masked", "platform", "chat_id", "delivered_at", "viewed_at",
-    "service_at", "service_kind", "appeal_deadline", "appeal_deadline_jalali",
+    "service_at", "service_kind", "appeal_deadline", "appeal_deadline_jalali", "auth_proof",
 )
 
 
@@ -33,6 +33,8 @@ class ReceiptRecord:
     service_kind: str
     appeal_deadline: date | None
     appeal_deadline_jalali: str | None
+    # How the chat's citizen proved the phone (contact_user_id | contact_reply); None if unknown.
+    auth_proof: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready: ISO times in UTC, ISO dates, ASCII digits (Jalali keeps Persian digits)."""
@@ -45,6 +47,7 @@ class ReceiptRecord:
             "delivered_at": iso(self.delivered_at), "viewed_at": iso(self.viewed_at),
             "service_at": iso(self.service_at), "service_kind": self.service_kind,
             "appeal_deadline": iso(self.appeal_deadline), "appeal_deadline_jalali": self.appeal_deadline_jalali,
+            "auth_proof": self.auth_proof,
         }
 
 
@@ -65,4 +68,5 @@ async def export_receipts(db: Database, policy: LawPolicy, clock: Clock) -> Asyn
                 delivered_at=delivered_at, viewed_at=row.notice.viewed_at, service_at=info.service_at,
                 service_kind=info.kind.value, appeal_deadline=info.appeal_deadline,
                 appeal_deadline_jalali=to_ascii_digits(jalali_date(info.appeal_deadline)) if info.appeal_deadline else None,
+                auth_proof=row.binding.auth_proof if row.binding is not None else None,
             )

@@ -34,6 +34,7 @@ class ChatMessage:
     contact: dict[str, Any] | None = None
     edits: list[Edit] = field(default_factory=list)
     edit_date: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # more Message fields (e.g. a forward's)
 
     @property
     def buttons(self) -> list[list[tuple[str, str]]]:
