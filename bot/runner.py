@@ -28,7 +28,7 @@ from bot.patient_sender import OnUnreachable, PatientSender
 from bot.pipeline import UpdatePipeline
 from bot.polling import PollingFailed, poll
 from bot.runtime import Runtime
-from bot.settings import Framework, Settings
+from bot.settings import Framework, Platform, Settings
 from bot.webhook import WebhookServer, webhook_route
 from handlers.answers import Understanding
 from handlers.conversation import Plugin
@@ -116,10 +116,14 @@ async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding
 
 async def _serve(app: App, settings: Settings, options: RunOptions, client: BotApiClient,
                  messenger: BotApiMessenger, pipeline: UpdatePipeline, locks: ChatLocks, stop: asyncio.Event) -> int:
-    try:
-        await client.set_commands(COMMANDS_MENU)
-    except SendError as error:  # a menu is a convenience; Bale may not offer setMyCommands
-        log.warning("commands menu not set: %s %s", type(error).__name__, error.detail)
+    if settings.platform is Platform.BALE:
+        # No Bale client offers setMyCommands (python-bale-bot, Balethon): not called, see docs/bale.md.
+        log.info("commands menu: not set on Bale")
+    else:
+        try:
+            await client.set_commands(COMMANDS_MENU)
+        except SendError as error:  # a menu is a convenience, never a reason not to start
+            log.warning("commands menu not set: %s %s", type(error).__name__, error.detail)
     delivery_stop = asyncio.Event()
     delivery = asyncio.create_task(
         app.delivery.run_forever(messenger, options.delivery_interval, delivery_stop) if options.deliver_notices

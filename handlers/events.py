@@ -50,12 +50,16 @@ class CommandReceived:
 
 @dataclass(frozen=True)
 class ContactShared:
-    """A shared contact; `contact_user_id` is None when the contact is not a messenger user."""
+    """A shared contact; `contact_user_id` is None when the contact is not a messenger user (or, on
+    Bale, when the server leaves it out). `forwarded`: the message was forwarded, not sent by the
+    sender; `private`: it came in the bot's private chat with the sender."""
 
     chat: Chat
     phone: str
     contact_user_id: int | None
     message_id: int | None = None
+    forwarded: bool = False
+    private: bool = True
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,16 @@
 The outcome never tells whether a national ID exists: an unknown ID and a wrong phone fail alike.
 Failures are limited per chat and per ID within a window; a success binds the chat and queues
 every notice due to the citizen.
+
+Proof that the contact is the sender's own (`AuthProof`, recorded on the binding, in the audit log
+and in the receipts export):
+- contact_user_id: the contact's user_id equals the sender's; the messenger vouches that the phone
+  belongs to the sender's account (Telegram, and Bale when it sends user_id).
+- contact_reply (Bale only): Bale documents Contact.user_id as optional. Without it, a contact is
+  accepted only in the private chat, not forwarded, as the answer to the request-contact keyboard
+  (the conversation asks here only while it awaits the contact). This is WEAKER: it proves knowledge
+  of the national ID and the mobile on file, not possession of the phone, since a contact card typed
+  into the address book looks the same. docs/bale.md says so.
 """
 
 from __future__ import annotations
@@ -23,6 +33,24 @@ class AuthPolicy:
     max_failures_per_chat: int = 5
     max_failures_per_id: int = 5
     window: timedelta = timedelta(minutes=60)
+
+
+BALE = "bale"
+
+
+class AuthProof(StrEnum):
+    CONTACT_USER_ID = "contact_user_id"
+    CONTACT_REPLY = "contact_reply"
+
+
+def contact_proof(*, platform: str, sender_user_id: int, contact_user_id: int | None,
+                  forwarded: bool, private: bool) -> AuthProof | None:
+    """The proof a shared contact gives that it is the sender's own, or None (not accepted)."""
+    if contact_user_id is not None:
+        return AuthProof.CONTACT_USER_ID if contact_user_id == sender_user_id else None
+    if platform == BALE and private and not forwarded:
+        return AuthProof.CONTACT_REPLY
+    return None
 
 
 class AuthOutcome(StrEnum):
@@ -69,7 +97,9 @@ class AuthService:
         return IdCheck(nid_hash=nid_hash, nid_masked=masked_national_id(raw))
 
     async def verify_contact(self, *, platform: str, chat_id: int, sender_user_id: int, nid_hash: str,
-                             phone: str, contact_user_id: int | None) -> AuthResult:
+                             phone: str, contact_user_id: int | None, forwarded: bool = False,
+                             private: bool = True) -> AuthResult:
+        """Called only while the chat awaits the contact the bot asked for (the keyboard's answer)."""
         now = self._clock()
         if chat_id != sender_user_id:
             # Only a person's own private chat is ever bound (on the Bot API its id is theirs): never a
@@ -77,7 +107,9 @@ class AuthService:
             return AuthResult(AuthOutcome.NOT_PRIVATE)
         if await self._locked(platform, chat_id, nid_hash):
             return AuthResult(AuthOutcome.LOCKED)
-        if contact_user_id is None or contact_user_id != sender_user_id:
+        proof = contact_proof(platform=platform, sender_user_id=sender_user_id, contact_user_id=contact_user_id,
+                              forwarded=forwarded, private=private)
+        if proof is None:
             await self._fail(platform, chat_id, None, "not_own_contact", now)
             return AuthResult(AuthOutcome.NOT_OWN_CONTACT)
         if normalize_mobile(phone) is None:
@@ -92,11 +124,12 @@ class AuthService:
                                           succeeded=False, reason=reason, at=now)
                 return AuthResult(AuthOutcome.MISMATCH)
             assert citizen.id is not None
-            await citizens.bind_chat(session, citizen.id, platform, chat_id, sender_user_id, now)
+            await citizens.bind_chat(session, citizen.id, platform, chat_id, sender_user_id, now,
+                                     auth_proof=proof.value)
             audit.record_auth_attempt(session, platform=platform, chat_id=chat_id, nid_hash=nid_hash,
                                       succeeded=True, reason="bound", at=now)
             audit.record_event(session, actor=f"{platform}:{chat_id}", action="chat_bound",
-                               subject=citizen.nid_masked, at=now)
+                               subject=citizen.nid_masked, detail={"auth_proof": proof.value}, at=now)
             queued = await deliveries.enqueue_due(session, now, citizen_id=citizen.id)
             return AuthResult(AuthOutcome.BOUND, citizen.id, citizen.full_name, queued)
 

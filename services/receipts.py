@@ -21,6 +21,7 @@ RECEIPT_FIELDS = (
     "ruling_id", "case_number", "national_id_masked", "platform", "chat_id", "delivered_at", "viewed_at",
     "service_at", "service_kind", "appeal_deadline", "appeal_deadline_jalali", "appeal_deadline_estimated",
     "proof_seq", "proof_hash",  # the latest proof-chain record for this notice and chat (services/proof.py)
+    "auth_proof",  # how the chat's citizen proved the phone (contact_user_id | contact_reply)
 )
 
 
@@ -42,6 +43,8 @@ class ReceiptRecord:
     appeal_deadline_estimated: bool
     proof_seq: int | None = None
     proof_hash: str | None = None
+    # How the chat's citizen proved the phone (contact_user_id | contact_reply); None if unknown.
+    auth_proof: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready: ISO times in UTC, ISO dates, ASCII digits (Jalali keeps Persian digits)."""
@@ -56,6 +59,7 @@ class ReceiptRecord:
             "appeal_deadline": iso(self.appeal_deadline), "appeal_deadline_jalali": self.appeal_deadline_jalali,
             "appeal_deadline_estimated": self.appeal_deadline_estimated,
             "proof_seq": self.proof_seq, "proof_hash": self.proof_hash,
+            "auth_proof": self.auth_proof,
         }
 
 
@@ -81,6 +85,7 @@ async def export_receipts(db: Database, policy: LawPolicy, clock: Clock) -> Asyn
                 appeal_deadline_jalali=to_ascii_digits(jalali_date(info.appeal_deadline)) if info.appeal_deadline else None,
                 appeal_deadline_estimated=info.appeal_deadline is not None and not info.deadline_certain,
                 proof_seq=proof_ref.seq if proof_ref else None, proof_hash=proof_ref.hash if proof_ref else None,
+                auth_proof=row.binding.auth_proof if row.binding is not None else None,
             )
 
 

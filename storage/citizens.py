@@ -33,16 +33,18 @@ async def find_active_binding(session: AsyncSession, platform: str, chat_id: int
 
 
 async def bind_chat(
-    session: AsyncSession, citizen_id: int, platform: str, chat_id: int, user_id: int | None, now: datetime
+    session: AsyncSession, citizen_id: int, platform: str, chat_id: int, user_id: int | None, now: datetime,
+    auth_proof: str | None = None,
 ) -> ChatBinding:
     """Bind a chat to a citizen, replacing whoever it was bound to before."""
     binding = await find_binding(session, platform, chat_id)
     if binding is None:
         binding = ChatBinding(citizen_id=citizen_id, platform=platform, chat_id=chat_id, user_id=user_id,
-                              bound_at=now)
+                              bound_at=now, auth_proof=auth_proof)
     else:
         binding.citizen_id = citizen_id
         binding.user_id = user_id
+        binding.auth_proof = auth_proof
         binding.active = True
         binding.bound_at = now
         binding.unbound_at = None

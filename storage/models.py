@@ -78,6 +78,9 @@ class ChatBinding(SQLModel, table=True):
     bound_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
     unbound_at: datetime | None = Field(default=None, sa_column=_utc())
     unreachable_at: datetime | None = Field(default=None, sa_column=_utc())
+    # How the citizen proved the phone when this chat was bound (services.auth.AuthProof); None for
+    # chats bound before it was recorded, or imported (`eblagh import subscribers`).
+    auth_proof: str | None = Field(default=None, max_length=32)
 
 
 class Case(SQLModel, table=True):

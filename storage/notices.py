@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import proof
-from storage.models import Case, Citizen, Delivery, Notice, Receipt, Ruling
+from storage.models import Case, ChatBinding, Citizen, Delivery, Notice, Receipt, Ruling
 from storage.proof import ProofEvent
 from storage.proof_models import ProofKind
 
@@ -92,6 +92,7 @@ class ReceiptRow:
     case: Case
     citizen: Citizen
     delivery: Delivery | None
+    binding: ChatBinding | None = None  # the delivery's chat binding (how the phone was proven)
 
 
 async def iter_receipt_rows(session: AsyncSession, batch: int = 2000) -> AsyncIterator[ReceiptRow]:
@@ -99,11 +100,13 @@ async def iter_receipt_rows(session: AsyncSession, batch: int = 2000) -> AsyncIt
     last_notice, last_delivery = 0, 0
     while True:
         query = (
-            sa_select(Notice, Ruling, Case, Citizen, Delivery)
+            sa_select(Notice, Ruling, Case, Citizen, Delivery, ChatBinding)
             .join(Ruling, col(Ruling.id) == col(Notice.ruling_pk))
             .join(Case, col(Case.id) == col(Ruling.case_id))
             .join(Citizen, col(Citizen.id) == col(Notice.citizen_id))
             .outerjoin(Delivery, col(Delivery.notice_id) == col(Notice.id))
+            .outerjoin(ChatBinding, (col(ChatBinding.platform) == col(Delivery.platform))
+                       & (col(ChatBinding.chat_id) == col(Delivery.chat_id)))
             .where(
                 (col(Notice.id) > last_notice)
                 | ((col(Notice.id) == last_notice) & (col(Delivery.id) > last_delivery))
@@ -114,7 +117,7 @@ async def iter_receipt_rows(session: AsyncSession, batch: int = 2000) -> AsyncIt
         rows = (await session.execute(query)).all()
         if not rows:
             return
-        for notice, ruling, case, citizen, delivery in rows:
-            yield ReceiptRow(notice, ruling, case, citizen, delivery)
+        for notice, ruling, case, citizen, delivery, binding in rows:
+            yield ReceiptRow(notice, ruling, case, citizen, delivery, binding)
         last_notice = rows[-1][0].id or 0
         last_delivery = rows[-1][4].id if rows[-1][4] is not None else 10**18

@@ -1,7 +1,9 @@
 """The messenger port on aiogram: OutgoingMessage -> Bot API calls, Update -> the project's events.
 
 aiogram never retries or sleeps by itself (no request middleware is installed), so a 429 reaches
-`send` at once as TelegramRetryAfter and becomes RetryAfter for the delivery engine to honour.
+`send` at once as TelegramRetryAfter and becomes RetryAfter for the delivery engine to honour. A 429
+without retry_after (Bale) gets a default one in the session, since aiogram would otherwise raise a
+bare TelegramAPIError, which reads as permanent.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from typing import Any
 
 from aiogram import Bot
@@ -21,6 +24,7 @@ from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
 )
@@ -37,14 +41,18 @@ from aiogram.types import (
 )
 
 from bot.messengers.botapi import (
+    DEFAULT_RETRY_AFTER,
     NOT_MODIFIED,
     REQUEST_TIMEOUT,
     Keyboard,
     callback_id_of,
     event_from_update_object,
+    is_rate_limited,
     is_unreachable_400,
     keyboard_of,
     mask_token,
+    outgoing_text,
+    with_default_retry_after,
 )
 from bot.messengers.fit import send_fitted
 from handlers.events import Event
@@ -64,8 +72,17 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
+class _Session(AiohttpSession):
+    """aiogram's session, reading a 429 without retry_after (Bale) as a 429 with the default wait."""
+
+    def check_response(self, bot: Bot, method: Any, status_code: int, content: str) -> Any:
+        if status_code == HTTPStatus.TOO_MANY_REQUESTS:
+            content = with_default_retry_after(content.encode()).decode()
+        return super().check_response(bot, method, status_code, content)
+
+
 def build_bot(token: str, api_base: str) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base), timeout=REQUEST_TIMEOUT)
+    session = _Session(api=TelegramAPIServer.from_base(api_base), timeout=REQUEST_TIMEOUT)
     return Bot(token, session=session)
 
 
@@ -101,15 +118,16 @@ class AiogramMessenger:
 
     async def _send_one(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
         markup = _markup(message)
+        text, parse_mode = outgoing_text(message, self._platform)
         try:
             if message.edit_message_id is not None:
                 await self.bot.edit_message_text(
-                    text=message.html, chat_id=chat_id, message_id=message.edit_message_id,
-                    parse_mode="HTML", reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+                    text=text, chat_id=chat_id, message_id=message.edit_message_id,
+                    parse_mode=parse_mode, reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
                     link_preview_options=_NO_PREVIEW)
                 return SentMessage(message.edit_message_id)
             sent = await self.bot.send_message(
-                chat_id=chat_id, text=message.html, parse_mode="HTML", reply_markup=markup,
+                chat_id=chat_id, text=text, parse_mode=parse_mode, reply_markup=markup,
                 link_preview_options=_NO_PREVIEW)
             return SentMessage(sent.message_id)
         except TelegramBadRequest as error:
@@ -181,7 +199,10 @@ def _send_error(error: TelegramAPIError | ClientDecodeError) -> SendError:
         return RetryAfter(float(error.retry_after), error.message)
     if isinstance(error, TelegramForbiddenError):
         return Unreachable(error.message)
-    if isinstance(error, TelegramBadRequest):
+    if isinstance(error, TelegramBadRequest | TelegramNotFound):
+        # Bale answers its flood limit and an unknown chat with a 400 (or a 404) and a description.
+        if is_rate_limited(error.message):
+            return RetryAfter(float(DEFAULT_RETRY_AFTER), error.message)
         return Unreachable(error.message) if is_unreachable_400(error.message) else Permanent(error.message)
     if isinstance(error, TelegramServerError | RestartingTelegram | TelegramNetworkError):
         return Transient(error.message)

@@ -10,7 +10,8 @@ from aiogram.methods.base import TelegramMethod
 from aiogram.types import BotCommand, Update
 
 from bot.messengers.aiogram_adapter import AiogramMessenger, bot_api_errors, callback_id, event_from_update
-from bot.messengers.botapi import ALLOWED_UPDATES, REQUEST_TIMEOUT
+from bot.messengers.bale_updates import tolerate
+from bot.messengers.botapi import ALLOWED_UPDATES, PLATFORM_BALE, REQUEST_TIMEOUT
 from bot.messengers.updates import Incoming, RawUpdate, unreadable, update_id_of
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class AiogramClient:
 
     def parse(self, raw: RawUpdate) -> Incoming:
         update_id = update_id_of(raw) or 0
+        if self._platform == PLATFORM_BALE:
+            raw = tolerate(raw)  # what Bale leaves out and the library requires
         try:
             update = Update.model_validate(raw, context={"bot": self._bot})
         except ValueError:  # pydantic's ValidationError: not an update this library can read

@@ -1,13 +1,16 @@
 """What the two Bot API adapters (aiogram, python-telegram-bot) share: the port they offer beyond
-`MessageSender`, command parsing, the update kinds they convert, keyboard choice, token masking.
+`MessageSender`, command parsing, the update kinds they convert, keyboard choice, the text and
+parse_mode per platform, error markers, token masking.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from enum import Enum
 from typing import Any, Protocol
 
+from bot.messengers.bale_text import to_bale
 from handlers.events import (
     ButtonTapped,
     Chat,
@@ -38,7 +41,17 @@ REQUEST_TIMEOUT = 20.0
 # Edits that change nothing come back as this 400, which is a success for the sender.
 NOT_MODIFIED = "message is not modified"
 # A 400 that means the chat itself is out of reach (never started the bot, account deleted).
-UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid")
+# Bale says "no such group or user" (python-bale-bot's HTTPClientError.USER_OR_CHAT_NOT_FOUND,
+# github.com/python-bale-bot/python-bale-bot bale/error.py).
+UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid", "no such group or user")
+# Bale's flood answers that carry no retry_after: a 400 with one of these descriptions (python-bale-bot
+# HTTPClientError.RATE_LIMIT / LOCAL_RATE_LIMIT, bale/error.py), or a bare 429.
+RATE_LIMITED = ("bot limit exceed", "local_rate_limited")
+# Seconds to wait on a rate limit that names no wait: python-bale-bot's own retry loop waits 2 s,
+# then 4 and 6 (bale/request/http.py, `asyncio.sleep(tries * 2)`); the delivery engine's own
+# backoff takes over if the limit persists.
+DEFAULT_RETRY_AFTER = 2
+PLATFORM_BALE = "bale"
 
 
 class BotApiMessenger(MessageSender, Protocol):
@@ -90,6 +103,38 @@ def is_unreachable_400(description: str) -> bool:
     return any(marker in lowered for marker in UNREACHABLE_400)
 
 
+def is_rate_limited(description: str) -> bool:
+    """Bale's 400 flood answers (Telegram's 429 carries retry_after and is read by the libraries)."""
+    lowered = description.lower()
+    return any(marker in lowered for marker in RATE_LIMITED)
+
+
+def with_default_retry_after(body: bytes) -> bytes:
+    """A 429 body with `parameters.retry_after` filled in when the server left it out (Bale), so that
+    both libraries raise their RetryAfter instead of a generic error."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(payload, dict):
+        return body
+    found = payload.get("parameters")
+    parameters: dict[str, Any] = found if isinstance(found, dict) else {}
+    if parameters.get("retry_after"):
+        return body
+    payload["parameters"] = {**parameters, "retry_after": DEFAULT_RETRY_AFTER}
+    payload.setdefault("description", "Too Many Requests")
+    return json.dumps(payload).encode()
+
+
+def outgoing_text(message: OutgoingMessage, platform: str) -> tuple[str, str | None]:
+    """The text and parse_mode to send: Telegram gets the HTML; Bale, which has no parse_mode, gets
+    it rendered by bale_text (the one place a message's text is turned into a platform's text)."""
+    if platform == PLATFORM_BALE:
+        return to_bale(message.html), None
+    return message.html, "HTML"
+
+
 def mask_token(token: str) -> str:
     """`123456:secret` -> `123456:***`: the bot id helps debugging, the secret never reaches a log."""
     bot_id, _, secret = token.partition(":")
@@ -124,6 +169,11 @@ def callback_id_of(update: Any) -> str | None:
 def _chat(chat: Any, user_id: int, platform: str) -> Chat:
     """The event's chat; `chat.type` (a str in aiogram, an enum in ptb) says whether it is private."""
     return Chat(platform=platform, chat_id=chat.id, user_id=user_id, kind=ChatKind.of(chat.type))
+def _forwarded(message: Any) -> bool:
+    """Any trace of a forward (Bot API 7 forward_origin, or the older forward_from / forward_date)."""
+    return any(getattr(message, name, None) is not None
+               for name in ("forward_origin", "forward_from", "forward_from_chat", "forward_date",
+                            "forward_sender_name"))
 
 
 def _event_from_message(message: Any, platform: str) -> Event | None:
@@ -134,8 +184,10 @@ def _event_from_message(message: Any, platform: str) -> Event | None:
     if paid is not None:
         return _payment_event(chat, paid, message.message_id)
     if message.contact is not None:
-        return ContactShared(chat=chat, phone=message.contact.phone_number,
-                             contact_user_id=message.contact.user_id, message_id=message.message_id)
+        # Bale may send phone_number as a number (python-bale-bot types it `int`).
+        return ContactShared(chat=chat, phone=str(message.contact.phone_number),
+                             contact_user_id=message.contact.user_id, message_id=message.message_id,
+                             forwarded=_forwarded(message), private=message.chat.type == "private")
     if message.text is None:
         return None
     command = parse_command(message.text)

@@ -1,7 +1,9 @@
 """The messenger port on python-telegram-bot: OutgoingMessage -> Bot API calls, Update -> events.
 
 A plain `telegram.Bot` is used, not `ExtBot`: ExtBot with AIORateLimiter would sleep and retry on
-429 by itself, while the delivery engine owns retries and the shared rate budget.
+429 by itself, while the delivery engine owns retries and the shared rate budget. A 429 without
+retry_after (Bale) gets a default one in the request, since ptb would otherwise raise a NetworkError,
+which reads as transient and bypasses the shared pause.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from typing import Any
 
 from telegram import (
@@ -28,14 +31,18 @@ from telegram import error as tg
 from telegram.request import HTTPXRequest
 
 from bot.messengers.botapi import (
+    DEFAULT_RETRY_AFTER,
     NOT_MODIFIED,
     REQUEST_TIMEOUT,
     Keyboard,
     callback_id_of,
     event_from_update_object,
+    is_rate_limited,
     is_unreachable_400,
     keyboard_of,
     mask_token,
+    outgoing_text,
+    with_default_retry_after,
 )
 from bot.messengers.fit import send_fitted
 from handlers.events import Event
@@ -57,8 +64,18 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _POOL_SIZE = 128
 
 
+class _Request(HTTPXRequest):
+    """ptb's request, reading a 429 without retry_after (Bale) as a 429 with the default wait."""
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        if code == HTTPStatus.TOO_MANY_REQUESTS:
+            payload = with_default_retry_after(payload)
+        return code, payload
+
+
 def build_bot(token: str, api_base: str) -> Bot:
-    request = HTTPXRequest(connection_pool_size=_POOL_SIZE, read_timeout=REQUEST_TIMEOUT,
+    request = _Request(connection_pool_size=_POOL_SIZE, read_timeout=REQUEST_TIMEOUT,
                            write_timeout=REQUEST_TIMEOUT, connect_timeout=REQUEST_TIMEOUT,
                            pool_timeout=REQUEST_TIMEOUT)
     return Bot(token, base_url=f"{api_base.rstrip('/')}/bot", request=request)
@@ -87,14 +104,15 @@ class PtbMessenger:
 
     async def _send_one(self, chat_id: int, message: OutgoingMessage) -> SentMessage:
         markup = _markup(message)
+        text, parse_mode = outgoing_text(message, self._platform)
         try:
             if message.edit_message_id is not None:
                 await self.bot.edit_message_text(
-                    text=message.html, chat_id=chat_id, message_id=message.edit_message_id, parse_mode="HTML",
+                    text=text, chat_id=chat_id, message_id=message.edit_message_id, parse_mode=parse_mode,
                     reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
                     link_preview_options=_NO_PREVIEW)
                 return SentMessage(message.edit_message_id)
-            sent = await self.bot.send_message(chat_id=chat_id, text=message.html, parse_mode="HTML",
+            sent = await self.bot.send_message(chat_id=chat_id, text=text, parse_mode=parse_mode,
                                                reply_markup=markup, link_preview_options=_NO_PREVIEW)
             return SentMessage(sent.message_id)
         except tg.BadRequest as error:
@@ -180,8 +198,15 @@ def _send_error(error: tg.TelegramError) -> SendError:
         return RetryAfter(_retry_seconds(error), error.message)
     if isinstance(error, tg.Forbidden):
         return Unreachable(error.message)
+    if isinstance(error, tg.BadRequest | tg.InvalidToken):
+        # Bale answers its flood limit and an unknown chat with a 400 (or a 404, which ptb reads as
+        # InvalidToken) and a description.
+        if is_rate_limited(error.message):
+            return RetryAfter(float(DEFAULT_RETRY_AFTER), error.message)
+        if is_unreachable_400(error.message):
+            return Unreachable(error.message)
     if isinstance(error, tg.BadRequest):
-        return Unreachable(error.message) if is_unreachable_400(error.message) else Permanent(error.message)
+        return Permanent(error.message)
     if isinstance(error, tg.InvalidToken | tg.Conflict | tg.ChatMigrated | tg.EndPointNotFound):
         return Permanent(error.message)
     # NetworkError (5xx, 502 pages, connection trouble), TimedOut, "Invalid server response".

@@ -9,7 +9,8 @@ from typing import Any
 
 from telegram import BotCommand, Update
 
-from bot.messengers.botapi import ALLOWED_UPDATES, REQUEST_TIMEOUT
+from bot.messengers.bale_updates import tolerate
+from bot.messengers.botapi import ALLOWED_UPDATES, PLATFORM_BALE, REQUEST_TIMEOUT
 from bot.messengers.ptb_adapter import PtbMessenger, bot_api_errors, callback_id, event_from_update
 from bot.messengers.updates import Incoming, RawUpdate, unreadable, update_id_of
 from services.messaging import Transient
@@ -52,6 +53,8 @@ class PtbClient:
 
     def parse(self, raw: RawUpdate) -> Incoming:
         update_id = update_id_of(raw) or 0
+        if self._platform == PLATFORM_BALE:
+            raw = tolerate(raw)  # what Bale leaves out and the library requires
         try:
             update = Update.de_json(raw, self._bot)
         except (KeyError, TypeError, ValueError):

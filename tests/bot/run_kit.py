@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.messengers.bale_text import visible
 from bot.runner import RunOptions, run_bot
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -43,11 +44,13 @@ def plain(markup: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
-def settings_for(api: FakeBotAPI, secret: bytes, *, framework: str, mode: str, platform: str = "telegram",
+def settings_for(api: FakeBotAPI, secret: bytes, *, framework: str, mode: str, platform: str | None = None,
                  redis_url: str | None = None, port: int | None = None, webhook_url: str | None = None,
                  **extra: Any) -> Settings:
+    """Settings for `eblagh run` against the fake, on the fake's platform unless told otherwise."""
     values: dict[str, Any] = dict(SECRET_KEY=secret.decode(), BOT_TOKEN=api.token, BOT_API_BASE=api.base_url,
-                                  BOT_FRAMEWORK=framework, PLATFORM=platform, REDIS_URL=redis_url, **extra)
+                                  BOT_FRAMEWORK=framework, PLATFORM=platform or api.platform,
+                                  REDIS_URL=redis_url, **extra)
     if mode == "webhook":
         port = port or free_port()
         values.update(WEBHOOK_URL=webhook_url or f"http://127.0.0.1:{port}/hook",
@@ -103,11 +106,16 @@ class Person:
     def inbox(self) -> list[ChatMessage]:
         return self.api.messages(self.user_id)
 
+    def shown(self, message: ChatMessage) -> str:
+        """What the citizen reads: Telegram's text, or Bale's without its bold markers and joiners."""
+        text = message.text or ""
+        return visible(text) if self.api.platform == "bale" else text
+
     async def expect(self, text: str, *, timeout: float = 8.0) -> ChatMessage:  # noqa: ASYNC109
         """The first message after those already seen whose text contains `text`."""
         def find() -> ChatMessage | None:
             for index, message in enumerate(self.inbox[self.seen:], start=self.seen):
-                if text in (message.text or ""):
+                if text in self.shown(message):
                     self.seen = index + 1
                     return message
             return None

@@ -5,7 +5,8 @@ Routes (JSON in, JSON out) mirror the Python API of `FakeBotAPI`:
     POST /control/users          {"user_ids": [...]}                      -> {"ok": true}
     POST /control/send_text      {"user_id", "text", "reply_to_message_id"?} -> {"update": {...}}
     POST /control/send_command   {"user_id", "command"}                   -> {"update": {...}}
-    POST /control/share_contact  {"user_id", "phone", "contact_user_id"?}  -> {"update": {...}}
+    POST /control/share_contact  {"user_id", "phone", "contact_user_id"?, "phone_as_number"?,
+                                  "forwarded"?}                           -> {"update": {...}}
     POST /control/tap            {"user_id", "message_id", "data"}        -> {"callback_query_id": "..."}
     POST /control/block|unblock  {"user_id"}
     POST /control/configure      {"limits": {...}?, "faults": {...}?}     (fields of Limits / Faults)
@@ -66,7 +67,9 @@ def add_routes(app: web.Application, api: FakeBotAPI) -> None:
     async def share_contact(request: web.Request) -> web.Response:
         data = await body(request)
         extra = {"contact_user_id": data["contact_user_id"]} if "contact_user_id" in data else {}
-        return ok({"update": api.share_contact(int(data["user_id"]), data["phone"], **extra)})
+        return ok({"update": api.share_contact(int(data["user_id"]), data["phone"], **extra,
+                                               phone_as_number=bool(data.get("phone_as_number")),
+                                               forwarded=bool(data.get("forwarded")))})
 
     async def tap(request: web.Request) -> web.Response:
         data = await body(request)

@@ -38,6 +38,7 @@ class ChatMessage:
     from_user: int | None = None
     # A copy of a bot message a member forwarded here; it keeps its inline buttons.
     forwarded_from_bot: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # more Message fields (e.g. a forward's)
 
     @property
     def buttons(self) -> list[list[tuple[str, str]]]:

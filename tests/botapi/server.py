@@ -11,8 +11,10 @@ citizens through its control side and inspect what the bot sent:
         assert reply.text == "..."
         api.assert_nothing_refused()
 
+`FakeBotAPI(platform="bale")` behaves like Bale's Bot API where it differs (tests/botapi/bale.py).
+
 Run standalone for benchmarks in other processes: `python -m tests.botapi [--port N]
-[--global-rate R] [--chat-rate R] [--retry-after S] [--fault-ratio F]` prints one JSON line
+[--global-rate R] [--chat-rate R] [--retry-after S] [--fault-ratio F] [--platform bale]` prints one JSON line
 `{"base_url": ..., "token": ...}`; drive it through `/control/...` (see control.py).
 """
 
@@ -31,7 +33,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-from tests.botapi import control
+from tests.botapi import bale, control
 from tests.botapi.limits import FaultInjector, Faults, FloodControl, Limits
 from tests.botapi.params import (
     as_bool,
@@ -49,6 +51,7 @@ from tests.botapi.payments import FakePayments
 from tests.botapi.records import CallbackQuery, ChatMessage, Edit, Refused
 from tests.botapi.rules import (
     ApiError,
+    ParsedText,
     bad_request,
     inline_callback_data,
     json_field,
@@ -89,8 +92,13 @@ class FakeBotAPI:
         webhook_retry_delay: float = 0.05,
         host: str = "127.0.0.1",
         port: int = 0,
+        platform: str = "telegram",
+        bale_options: bale.BaleOptions | None = None,
     ) -> None:
         self.token = token
+        self.platform = platform
+        # Bale's differences, or None on Telegram (the hooks below ask `if self.bale`).
+        self.bale = (bale_options or bale.BaleOptions()) if platform == bale.PLATFORM else None
         self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "eblagh",
                          "username": username, "can_join_groups": False,
                          "can_read_all_group_messages": False, "supports_inline_queries": False}
@@ -204,14 +212,23 @@ class FakeBotAPI:
                               entities=[{"type": "bot_command", "offset": 0, "length": len(head.encode("utf-16-le")) // 2}])
 
     def share_contact(self, user_id: int, phone: str, contact_user_id: Any = _SELF, *,
-                      first_name: str | None = None) -> dict[str, Any]:
-        """The citizen shares a contact: their own by default, `contact_user_id=None` for a non-user."""
+                      first_name: str | None = None, phone_as_number: bool = False,
+                      forwarded: bool = False) -> dict[str, Any]:
+        """The citizen shares a contact: their own by default, `contact_user_id=None` for a non-user
+        (or a Bale contact that comes without user_id). `phone_as_number`: phone_number as a JSON
+        number, digits only (Bale: python-bale-bot types it int). `forwarded`: the citizen forwards a
+        contact message instead of sending one."""
         user = self.add_user(user_id)
-        contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name or user["first_name"]}
+        number: Any = int("".join(c for c in phone if c.isdigit())) if phone_as_number else phone
+        contact: dict[str, Any] = {"phone_number": number, "first_name": first_name or user["first_name"]}
         owner = user_id if contact_user_id is _SELF else contact_user_id
         if owner is not None:
             contact["user_id"] = int(owner)
         message = self._incoming(user_id, contact=contact)
+        if forwarded:
+            origin = {"id": 777_000, "is_bot": False, "first_name": "forwarded"}
+            message.extra = (bale.forward_fields(origin, message.date) if self.bale else
+                             {"forward_origin": {"type": "user", "date": message.date, "sender_user": origin}})
         return self._enqueue("message", self._message_json(message))
 
     def tap(self, user_id: int, message_id: int, callback_data: str, *, check: bool = True) -> str:
@@ -228,10 +245,9 @@ class FakeBotAPI:
             raise LookupError(f"message {message_id} has no button with data {callback_data!r}")
         query_id = str(next(self._callback_ids))
         self.callbacks[query_id] = CallbackQuery(query_id, user_id, message_id, callback_data)
-        self._enqueue("callback_query", {
-            "id": query_id, "from": self._users[user_id], "message": self._message_json(message),
-            "chat_instance": str(-user_id), "data": callback_data,
-        })
+        payload = {"id": query_id, "from": self._users[user_id], "message": self._message_json(message),
+                   "chat_instance": str(-user_id), "data": callback_data}
+        self._enqueue("callback_query", bale.callback_query(payload) if self.bale else payload)
         return query_id
 
     def block(self, user_id: int) -> None:
@@ -441,6 +457,8 @@ class FakeBotAPI:
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Run one Bot API method; raise ApiError as Telegram would refuse it."""
         handler = getattr(self, f"_api_{method.lower()}", None) or self.payments.handler(method)
+        if self.bale and method.lower() in bale.UNKNOWN_METHODS:
+            raise bale.unknown_method()
         if handler is None:
             raise ApiError(404, "Not Found")
         return await handler(params)
@@ -461,7 +479,7 @@ class FakeBotAPI:
         self._flood_check(chat_id)
         if chat_id in self._blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
-        parsed = message_text(params.get("text"), params.get("parse_mode"), strict_ampersand=self.strict_ampersand)
+        parsed = self._text(params)
         markup = reply_markup(params.get("reply_markup"))
         reply_to = reply_target(params)
         if reply_to is not None and self._find(chat_id, reply_to[0]) is None:
@@ -470,7 +488,7 @@ class FakeBotAPI:
             reply_to = None
         message = self._store(ChatMessage(
             message_id=next(self._message_ids[chat_id]), chat_id=chat_id, from_bot=True, date=int(time.time()),
-            text=parsed.text, html=source_html(params), parse_mode=params.get("parse_mode") or None,
+            text=parsed.text, html=self._html(params), parse_mode=self._parse_mode(params),
             entities=parsed.entities, reply_markup=markup, reply_to_message_id=reply_to[0] if reply_to else None,
             link_preview_disabled=preview_disabled(params),
         ))
@@ -489,7 +507,7 @@ class FakeBotAPI:
             raise bad_request("message to edit not found")
         if not message.from_bot:
             raise bad_request("message can't be edited")
-        parsed = message_text(params.get("text"), params.get("parse_mode"), strict_ampersand=self.strict_ampersand)
+        parsed = self._text(params)
         markup = reply_markup(params.get("reply_markup"))
         if markup is not None and "inline_keyboard" not in markup:
             raise bad_request("inline keyboard expected")
@@ -497,8 +515,8 @@ class FakeBotAPI:
             raise bad_request("message is not modified: specified new message content and reply markup are "
                               "exactly the same as a current content and reply markup of the message")
         message.edits.append(Edit(message.text or "", message.html, message.reply_markup, time.monotonic()))
-        message.text, message.html, message.entities = parsed.text, source_html(params), parsed.entities
-        message.parse_mode = params.get("parse_mode") or None
+        message.text, message.html, message.entities = parsed.text, self._html(params), parsed.entities
+        message.parse_mode = self._parse_mode(params)
         message.reply_markup = markup
         message.edit_date = int(time.time())
         self._notify()
@@ -517,6 +535,8 @@ class FakeBotAPI:
         return True
 
     async def _api_getupdates(self, params: dict[str, Any]) -> Any:
+        if self.bale:
+            params = bale.getupdates_params(params, self.bale)
         if self.webhook_url:
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
                                 "use deleteWebhook to delete the webhook first")
@@ -554,7 +574,7 @@ class FakeBotAPI:
         if parts.hostname not in LOOPBACK_HOSTS:
             # Telegram wants HTTPS on 443/80/88/8443; this fake delivers to loopback only.
             raise bad_request("bad webhook: the fake Bot API delivers to loopback addresses only")
-        secret = params.get("secret_token")
+        secret = None if self.bale else params.get("secret_token")  # Bale: setWebhook(url) only
         if secret not in (None, ""):
             secret = str(secret)
             if not (1 <= len(secret) <= 256) or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret):
@@ -618,12 +638,25 @@ class FakeBotAPI:
         except (TypeError, ValueError):
             raise bad_request("chat not found") from None
         if chat_id not in self._chats:
-            raise bad_request("chat not found")
+            raise bale.chat_not_found() if self.bale else bad_request("chat not found")
         return chat_id
+
+    def _text(self, params: dict[str, Any]) -> ParsedText:
+        if self.bale:
+            return bale.message_text(params.get("text"))
+        return message_text(params.get("text"), params.get("parse_mode"), strict_ampersand=self.strict_ampersand)
+
+    def _html(self, params: dict[str, Any]) -> str | None:
+        return None if self.bale else source_html(params)
+
+    def _parse_mode(self, params: dict[str, Any]) -> str | None:
+        return None if self.bale else params.get("parse_mode") or None
 
     def _flood_check(self, chat_id: int) -> None:
         wait = self._flood.check(chat_id, time.monotonic())
         if wait is not None:
+            if self.bale:
+                raise bale.rate_limited(self.bale.rate_limit)
             raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
 
     def _find(self, chat_id: int, message_id: int) -> ChatMessage | None:
@@ -662,6 +695,7 @@ class FakeBotAPI:
             payload["reply_markup"] = message.reply_markup
         if message.edit_date:
             payload["edit_date"] = message.edit_date
+        payload.update(message.extra)
         if message.link_preview_disabled:
             payload["link_preview_options"] = {"is_disabled": True}
         if message.reply_to_message_id is not None and not nested:
@@ -704,7 +738,9 @@ class FakeBotAPI:
                     await self._wait_change(1.0)
                     continue
                 update = pending[0]
-                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
+                # Bale sends no secret header (it takes no secret_token either).
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} \
+                    if self.webhook_secret and not self.bale else {}
                 try:
                     async with session.post(self.webhook_url, json=update, headers=headers) as response:
                         body = await response.read()

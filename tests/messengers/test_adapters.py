@@ -18,7 +18,9 @@ from bot.messengers import (
     build_messenger,
     ptb_adapter,
 )
-from bot.messengers.botapi import mask_token, parse_command
+from bot.messengers.bale_text import to_bale, visible
+from bot.messengers.botapi import DEFAULT_RETRY_AFTER, mask_token, parse_command
+from bot.messengers.updates import Incoming
 from bot.settings import Settings
 from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, TextReceived
 from services.messaging import (
@@ -32,6 +34,7 @@ from services.messaging import (
     Unreachable,
 )
 from tests.botapi import FakeBotAPI, Faults, Limits
+from tests.botapi.bale import BaleOptions, RateLimitForm
 from tests.botapi.fixtures import botapi, no_real_network  # noqa: F401 - fixtures
 from tests.botapi.rules import parse_html
 
@@ -40,8 +43,9 @@ MODULES = {"aiogram": aiogram_adapter, "ptb": ptb_adapter}
 
 
 def settings_for(api: FakeBotAPI, framework: str) -> Settings:
+    """Settings for a messenger on the fake's platform (Telegram unless it plays Bale)."""
     return Settings(_env_file=None, BOT_TOKEN=api.token, BOT_API_BASE=api.base_url,  # type: ignore[call-arg]
-                    BOT_FRAMEWORK=framework, PLATFORM="bale")
+                    BOT_FRAMEWORK=framework, PLATFORM=api.platform)
 
 
 @pytest.fixture(params=sorted(MODULES))
@@ -79,7 +83,7 @@ async def test_sends_html_without_link_previews(botapi: FakeBotAPI, messenger: B
     assert sent == SentMessage(shown.message_id)
     assert shown.text == "رأی کمیسیون & متن" and shown.parse_mode == "HTML"
     assert shown.link_preview_disabled is True and shown.reply_markup is None
-    assert messenger.platform == "bale"
+    assert messenger.platform == "telegram"
     botapi.assert_nothing_refused()
 
 
@@ -328,3 +332,99 @@ async def test_an_unreadable_tap_is_still_answered(messenger: BotApiMessenger) -
                                               "data": "o:1"}}
     incoming = client_for(settings, messenger).parse(raw)
     assert (incoming.update_id, incoming.event, incoming.callback_id) == (9, None, "q9")
+
+
+# ---- Bale (tests/botapi/bale.py says where each difference comes from) ---------------------------
+
+
+@pytest.fixture
+async def bale_api() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI(platform="bale") as api:
+        api.add_user(CITIZEN)
+        yield api
+
+
+@pytest.fixture
+async def bale_messenger(bale_api: FakeBotAPI, framework: str) -> AsyncIterator[BotApiMessenger]:
+    sender = build_messenger(settings_for(bale_api, framework))
+    yield sender
+    await sender.close()
+
+
+async def test_bale_gets_rendered_text_without_parse_mode(bale_api: FakeBotAPI,
+                                                          bale_messenger: BotApiMessenger) -> None:
+    html_text = "<b>رأی</b> کمیسیون &amp; &lt;پیوست&gt; برای *مریم_رضایی*"
+    sent = await bale_messenger.send(CITIZEN, OutgoingMessage(html_text, buttons=((Button("باز کن", "o:1"),),)))
+    shown = bale_api.last(CITIZEN)
+    assert shown.parse_mode is None and shown.text == to_bale(html_text)
+    assert visible(shown.text or "") == "رأی کمیسیون & <پیوست> برای *مریم_رضایی*"
+    assert (shown.text or "").startswith("*رأی* ")
+    await bale_messenger.send(CITIZEN, OutgoingMessage("<b>متن کامل</b>", edit_message_id=sent.message_id))
+    assert bale_api.last(CITIZEN).text == "*متن کامل*" and bale_api.last(CITIZEN).parse_mode is None
+    bale_api.assert_nothing_refused()
+
+
+@pytest.mark.parametrize("form", list(RateLimitForm))
+async def test_bale_rate_limits_are_retry_after(framework: str, form: RateLimitForm) -> None:
+    async with FakeBotAPI(platform="bale", limits=Limits(chat_per_second=1, retry_after=3),
+                          bale_options=BaleOptions(rate_limit=form)) as api:
+        api.add_user(CITIZEN)
+        sender = build_messenger(settings_for(api, framework))
+        try:
+            await sender.send(CITIZEN, OutgoingMessage("1"))
+            with pytest.raises(RetryAfter) as error:
+                await sender.send(CITIZEN, OutgoingMessage("2"))
+        finally:
+            await sender.close()
+    assert error.value.seconds == DEFAULT_RETRY_AFTER  # Bale names no wait: the default
+    assert [(r.status, r.description) for r in api.refused] == [
+        (429, "Too Many Requests") if form is RateLimitForm.BARE_429 else (400, form.value)]
+
+
+async def test_bale_unknown_chat_is_unreachable(bale_messenger: BotApiMessenger) -> None:
+    with pytest.raises(Unreachable, match="no such group or user"):
+        await bale_messenger.send(987654, OutgoingMessage("x"))
+
+
+async def test_bale_updates_become_events(bale_api: FakeBotAPI, bale_messenger: BotApiMessenger) -> None:
+    from bot.runner import client_for
+
+    client = client_for(settings_for(bale_api, "ptb" if isinstance(bale_messenger, ptb_adapter.PtbMessenger)
+                                     else "aiogram"), bale_messenger)
+    chat = Chat(platform="bale", chat_id=CITIZEN, user_id=CITIZEN)
+    sent = await bale_messenger.send(CITIZEN, OutgoingMessage("x", buttons=((Button("a", "o:1"),),)))
+    query_id = bale_api.tap(CITIZEN, sent.message_id, "o:1")  # no chat_instance on Bale
+    bale_api.share_contact(CITIZEN, "09121234567", contact_user_id=None, phone_as_number=True)
+    bale_api.share_contact(CITIZEN, "+989121234567")
+    bale_api.share_contact(CITIZEN, "09121234567", contact_user_id=None, forwarded=True)
+    raws = await client.get_updates(None, 0)
+    assert "chat_instance" not in raws[0]["callback_query"] and raws[1]["message"]["contact"]["phone_number"] == 9121234567
+    incoming = [client.parse(raw) for raw in raws]
+    ids = [m.message_id for m in bale_api.history(CITIZEN) if not m.from_bot]
+    assert [i.event for i in incoming] == [
+        ButtonTapped(chat, "o:1", message_id=sent.message_id),
+        ContactShared(chat, "9121234567", None, message_id=ids[0]),
+        ContactShared(chat, "+989121234567", CITIZEN, message_id=ids[1]),
+        ContactShared(chat, "09121234567", None, message_id=ids[2], forwarded=True),
+    ]
+    assert incoming[0].callback_id == query_id
+
+
+def test_bale_updates_missing_what_the_libraries_require_are_read(framework: str) -> None:
+    from bot.runner import client_for
+
+    settings = Settings(_env_file=None, BOT_TOKEN="1:x", BOT_FRAMEWORK=framework, PLATFORM="bale")  # type: ignore[call-arg]
+    messenger = build_messenger(settings)
+    client = client_for(settings, messenger)
+    sparse_user = {"id": CITIZEN}  # no is_bot, no first_name
+    message = {"message_id": 3, "chat": {"id": CITIZEN, "type": "private"}, "from": sparse_user, "text": "سلام"}
+    raw = {"update_id": 11, "message": message}  # no date either
+    incoming = client.parse(raw)
+    assert incoming.event == TextReceived(Chat("bale", CITIZEN, CITIZEN), "سلام", message_id=3)
+    assert "date" not in raw["message"]  # the caller's JSON is left as it came
+    tap = {"update_id": 12, "callback_query": {"id": "q1", "from": sparse_user, "data": "o:1",
+                                               "message": {**message, "from": {"id": 1}, "date": 5}}}
+    assert client.parse(tap).event == ButtonTapped(Chat("bale", CITIZEN, CITIZEN), "o:1", message_id=3)
+    # On Telegram the same tap is unreadable (chat_instance is required there), and still answered.
+    telegram = Settings(_env_file=None, BOT_TOKEN="1:x", BOT_FRAMEWORK=framework)  # type: ignore[call-arg]
+    assert client_for(telegram, build_messenger(telegram)).parse(tap) == Incoming(12, None, "q1")
