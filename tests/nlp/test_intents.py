@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from nlp import INTENTS, IntentModel
 from nlp.evaluation import evaluate
+from nlp.finglish import is_finglish
 from nlp.intents import OUT_OF_SCOPE
 from nlp.model import (
     BLIND_FILE,
@@ -20,7 +21,6 @@ from nlp.model import (
     model_text,
     read_tsv,
 )
-from nlp.finglish import is_finglish
 from nlp.normalize import features_text, normalize
 
 
