@@ -24,12 +24,13 @@ Rules, in priority order (a character belongs to at most one entity):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import jdatetime
 
 from nlp.digits import to_ascii_digits
+from nlp.finglish import is_finglish, transliterate_with_offsets
 from nlp.identifiers import clean_national_id, is_valid_national_id, normalize_mobile
 from nlp.numbers_fa import PHRASE, has_scale, parse_number_phrase
 
@@ -114,7 +115,19 @@ def _cue_before(folded: str, start: int, cue: re.Pattern[str]) -> bool:
 
 
 def extract_entities(text: str) -> list[Entity]:
-    """All entities in `text`, sorted by start offset; offsets index into `text` itself."""
+    """All entities in `text`, sorted by start offset; offsets index into `text` itself.
+
+    Finglish is read in Persian script («parvande 1403051234», «5 million toman»), and each entity's
+    offsets are mapped back to the words the citizen typed.
+    """
+    if not is_finglish(text):
+        return _extract(text)
+    persian, starts, ends = transliterate_with_offsets(text)
+    return [replace(entity, start=starts[entity.start], end=ends[entity.end - 1])
+            for entity in _extract(persian)]
+
+
+def _extract(text: str) -> list[Entity]:
     folded = _fold_1to1(text)
     spans = _Spans()
     found: list[Entity] = []

@@ -10,7 +10,19 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nlp.finglish import is_finglish
 from nlp.intents import OUT_OF_SCOPE, IntentModel
+
+SCRIPTS = ("persian", "finglish")
+
+
+@dataclass(frozen=True)
+class ScriptScore:
+    """Accuracy on the examples written in one script (Persian letters, or Persian in Latin ones)."""
+
+    total: int
+    accuracy: float
+    out_of_scope_recall: float
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,7 @@ class Report:
     errors: list[tuple[str, str, str]]  # (gold, predicted, text)
     latency_ms_p50: float
     latency_ms_p99: float
+    by_script: dict[str, ScriptScore]
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -36,6 +49,9 @@ class Report:
             "errors": [{"gold": g, "predicted": p, "text": t} for g, p, t in self.errors],
             "latency_ms_p50": round(self.latency_ms_p50, 3),
             "latency_ms_p99": round(self.latency_ms_p99, 3),
+            "by_script": {name: {"total": score.total, "accuracy": round(score.accuracy, 4),
+                                 "out_of_scope_recall": round(score.out_of_scope_recall, 4)}
+                          for name, score in self.by_script.items()},
         }
 
 
@@ -77,4 +93,21 @@ def evaluate(model: IntentModel, examples: Sequence[tuple[str, str]]) -> Report:
         errors=[(g, p, text) for (g, text), p in zip(examples, predicted, strict=True) if g != p],
         latency_ms_p50=percentile(latencies, 50),
         latency_ms_p99=percentile(latencies, 99),
+        by_script=_by_script(examples, predicted),
     )
+
+
+def _by_script(examples: Sequence[tuple[str, str]], predicted: Sequence[str]) -> dict[str, ScriptScore]:
+    """Scores for the Persian-script and the Finglish examples, for the scripts present."""
+    scores: dict[str, ScriptScore] = {}
+    for script in SCRIPTS:
+        pairs = [(gold, guess) for (gold, text), guess in zip(examples, predicted, strict=True)
+                 if (script == "finglish") == is_finglish(text)]
+        if not pairs:
+            continue
+        oos = [guess for gold, guess in pairs if gold == OUT_OF_SCOPE]
+        scores[script] = ScriptScore(
+            total=len(pairs),
+            accuracy=sum(gold == guess for gold, guess in pairs) / len(pairs),
+            out_of_scope_recall=(sum(guess == OUT_OF_SCOPE for guess in oos) / len(oos)) if oos else 1.0)
+    return scores

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nlp.entities import Entity, extract_entities
+from nlp.finglish import warm_up_in_background
 from nlp.model import Classifier, load_or_train
 from nlp.normalize import normalize
 
@@ -100,6 +101,8 @@ class IntentModel:
         """Train (or read from `cache_dir`) the model; pass a cache dir in production."""
         classifier = load_or_train(cache_dir)
         normalize("سلام", classifier.steps)  # import hazm and read tables now, not on the first message
+        if "finglish" in classifier.steps:
+            warm_up_in_background()  # the transliterator's word list (~2.5 s) while the bot starts
         return cls(classifier)
 
     @property

@@ -2,6 +2,8 @@
 
 The pipeline is a sequence of named steps so the benchmark can switch each one off:
 
+- ``finglish``: a text typed mostly in Latin letters is Persian in Latin letters (or English):
+  its Latin words are written in Persian script (nlp.finglish), English words kept.
 - ``fold``: Persian/Arabic-Indic digits to ASCII, Arabic ي/ك to Persian, lower case (nlp.digits).
 - ``hazm``: hazm's Normalizer for what it does well and cheaply: Arabic presentation forms and rare
   letter variants, diacritics, special marks, ligatures. Its spacing, "mi"-separation and repeat
@@ -25,9 +27,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 from nlp.digits import fold
+from nlp.finglish import to_persian
 
 ZWNJ = "\u200c"
-STEPS: tuple[str, ...] = ("fold", "hazm", "spacing", "informal")
+STEPS: tuple[str, ...] = ("finglish", "fold", "hazm", "spacing", "informal")
 
 _INFORMAL_FILE = Path(__file__).parent / "data" / "informal.tsv"
 # Words, with half-spaces inside; everything else that is not a space is a one-character token.
@@ -114,7 +117,7 @@ def _informal(text: str) -> str:
 
 
 _STEP_FUNCTIONS: Mapping[str, Callable[[str], str]] = MappingProxyType(
-    {"fold": _fold, "hazm": _hazm, "spacing": _spacing, "informal": _informal}
+    {"finglish": to_persian, "fold": _fold, "hazm": _hazm, "spacing": _spacing, "informal": _informal}
 )
 
 

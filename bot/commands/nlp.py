@@ -95,6 +95,9 @@ def _eval(args: argparse.Namespace) -> int:
     print(f"macro-F1   {report.macro_f1:.4f}")
     print(f"out_of_scope recall {report.out_of_scope_recall:.4f}")
     print(f"latency    p50 {report.latency_ms_p50:.2f} ms, p99 {report.latency_ms_p99:.2f} ms")
+    for script, score in report.by_script.items():
+        print(f"{script:<10} {score.total} examples, accuracy {score.accuracy:.4f}, "
+              f"out_of_scope recall {score.out_of_scope_recall:.4f}")
     if report.confusions:
         print("confusions (gold -> predicted: count)")
         for gold, predicted, count in report.confusions:

@@ -8,8 +8,19 @@ from hypothesis import strategies as st
 
 from nlp import INTENTS, IntentModel
 from nlp.evaluation import evaluate
+from nlp.finglish import is_finglish
 from nlp.intents import OUT_OF_SCOPE
-from nlp.model import BLIND_FILE, EVAL_FILE, HOLDOUT_FILE, OTHER_CUE, TRAIN_FILE, model_text, read_tsv
+from nlp.model import (
+    BLIND_FILE,
+    EVAL_FILE,
+    FINGLISH_EVAL_FILE,
+    FINGLISH_HOLDOUT_FILE,
+    HOLDOUT_FILE,
+    OTHER_CUE,
+    TRAIN_FILE,
+    model_text,
+    read_tsv,
+)
 from nlp.normalize import features_text, normalize
 
 
@@ -166,6 +177,16 @@ def test_held_out_sets_share_no_text_with_training() -> None:
     holdout = read_tsv(HOLDOUT_FILE)
     assert all(sum(i == intent for i, _ in holdout) >= 20 for intent in INTENTS)
     assert sum(i == OUT_OF_SCOPE for i, _ in holdout) >= 80
+
+
+def test_finglish_held_out_sets_share_no_text_with_finglish_training() -> None:
+    """A Finglish question whose Persian-script form is a training example is fair (that is what the
+    transliteration is for); one whose Finglish spelling was trained on is not."""
+    trained = {_key(text) for _, text in read_tsv(TRAIN_FILE) if is_finglish(text)}
+    for path in (FINGLISH_EVAL_FILE, FINGLISH_HOLDOUT_FILE):
+        held = read_tsv(path)
+        assert not [text for _, text in held if _key(text) in trained], path
+        assert set(INTENTS) == {intent for intent, _ in held}
 
 
 @pytest.mark.parametrize("path", [HOLDOUT_FILE, BLIND_FILE], ids=["holdout", "holdout_blind"])
