@@ -20,6 +20,7 @@ from services.broadcasts import BroadcastService
 from services.cases import CaseService
 from services.clock import Clock, system_clock
 from services.delivery import NoticeDelivery
+from services.followups import FollowUps
 from services.handoff import HandoffService
 from services.holidays import HolidayCalendar
 from services.law import LawPolicy
@@ -66,10 +67,11 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
     delivery = NoticeDelivery(db, notices, render.notice_card, clock)
     state = state or MemoryStateStore()
     handoffs = HandoffService(db, clock)
+    followups = FollowUps(state, clock)
     answers = None
     if model is not None:
         answers = Answers(model=model, cases=CaseService(db, law, clock), offices=OfficeDirectory.load(),
-                          handoffs=handoffs, clock=clock,
+                          handoffs=handoffs, clock=clock, followups=followups,
                           settings=AnswerSettings(appeal_days=settings.appeal_days,
                                                   staff_chat_id=settings.staff_chat_id))
     conversation = Conversation(
@@ -78,5 +80,6 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
                                       lockout_minutes=settings.auth_lockout_minutes),
         questions=answers, extra_taps=answers,
         plugins=[*plugins, StaffReplies(handoffs, settings.staff_chat_id),
-                 StaffCommands(staff_ids=settings.staff_ids, state=state, broadcasts=BroadcastService(db, clock))])
+                 StaffCommands(staff_ids=settings.staff_ids, state=state, broadcasts=BroadcastService(db, clock))],
+        followups=followups)
     return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id)

@@ -35,6 +35,7 @@ class OpenedNotice:
     view: NoticeView
     text: str
     first_view: bool
+    citizen_id: int
 
 
 class OpenRefusal(StrEnum):
@@ -99,4 +100,4 @@ class NoticeService:
                 audit.record_event(session, actor=f"{platform}:{chat_id}", action="notice_viewed",
                                    subject=row.ruling.ruling_id, at=now)
                 row.notice.viewed_at = now
-            return OpenedNotice(self._view(row, now), row.ruling.text, first)
+            return OpenedNotice(self._view(row, now), row.ruling.text, first, binding.citizen_id)
