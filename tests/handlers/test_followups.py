@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from handlers import staff_texts, texts
 from handlers.callbacks import Action, decode
 from handlers.events import Response
+from handlers.followups import Reading, read
 from nlp import IntentModel
 from services.privacy import Hasher
 from services.state import ChatState, MemoryStateStore, StateStore
@@ -25,7 +26,7 @@ from tests.factories import create_case, create_citizen, create_ruling
 from tests.journey import Citizen, Clock, RecordingSender, make_app
 
 NID, MOBILE = "0012345679", "09121234567"
-A, B, C = "۱۴۰۳۰۵۱۲۳۴", "۱۴۰۳۰۵۹۹۹۹", "۱۴۰۳۰۷۷۷۷۷"
+A, B, C, D = "۱۴۰۳۰۵۱۲۳۴", "۱۴۰۳۰۵۹۹۹۹", "۱۴۰۳۰۷۷۷۷۷", "۱۴۰۳۰۸۸۸۸۸"
 STRANGERS_CASE = "1403120456"
 STAFF_CHAT = -100500
 
@@ -47,7 +48,7 @@ async def state(state_redis_url: str | None) -> AsyncIterator[StateStore]:
     await client.aclose()
 
 
-async def _seed(db: Database, secret: bytes, *, third_case: bool = False) -> None:
+async def _seed(db: Database, secret: bytes, *, third_case: bool = False, bare_case: bool = False) -> None:
     hasher = Hasher(secret)
     async with db.session() as session:
         citizen = await create_citizen(session, hasher, national_id=NID, mobile=MOBILE, full_name="مریم رضایی")
@@ -60,6 +61,8 @@ async def _seed(db: Database, secret: bytes, *, third_case: bool = False) -> Non
         if third_case:
             c = await create_case(session, citizen, case_number="1403077777", status="ruling_issued")
             await create_ruling(session, c, ruling_id="R-C", fine_amount_rials=40_000_000)
+        if bare_case:
+            await create_case(session, citizen, case_number="1403088888", status="hearing_scheduled")
         stranger = await create_citizen(session, hasher, national_id="0499370899", mobile="09351112233")
         await create_case(session, stranger, case_number=STRANGERS_CASE)
 
@@ -100,6 +103,38 @@ def _choice(response: Response, *cases: str) -> None:
     assert len(labels) == len(cases), _text(response)
     for case in cases:
         assert any(case in label for label in labels), labels
+
+
+# How messages read as follow-ups: (message, elliptical, topic, "its", the other case, all cases).
+READINGS = [
+    ("و مهلتش؟", True, "appeal_deadline", True, False, False),
+    ("و جریمه‌اش؟", True, "fine_amount", True, False, False),
+    ("جلسه‌اش چی؟", True, "hearing_date", True, False, False),
+    ("جلسش کیه؟", True, "hearing_date", True, False, False),
+    ("و رأیش؟", True, "ruling", True, False, False),
+    ("اون یکی چی؟", True, None, False, True, False),
+    ("و اون یکی؟", True, None, False, True, False),
+    ("پرونده دیگم چی؟", True, None, False, True, False),
+    ("مهلت اعتراض اون یکی چی؟", True, "appeal_deadline", False, True, False),
+    ("این یکی چی؟", True, None, True, False, False),
+    ("پرونده ۱۴۰۳۰۵۹۹۹۹ چی؟", True, None, False, False, False),
+    ("پروندم چی شد؟", True, "case_status", False, False, False),
+    # Questions of their own: a word beyond the connectives, case references and one topic.
+    ("مهلتش کی تموم میشه؟", False, None, True, False, False),
+    ("جریمه‌ام چقدره و چطوری پرداختش کنم؟", False, None, True, False, False),
+    ("مهلت پرداخت؟", False, None, False, False, False),
+    ("وضعیت همه پرونده‌هام چیه؟", False, None, False, False, True),
+    ("چی؟", False, None, False, False, False),
+    ("میخوام با کارشناس صحبت کنم", False, None, False, False, False),
+    ("kei bayad pardakht konam?", False, None, False, False, False),
+]
+
+
+@pytest.mark.parametrize(("text", "elliptical", "topic", "refers_back", "other", "every"), READINGS,
+                         ids=[r[0] for r in READINGS])
+def test_how_a_message_reads_as_a_follow_up(text: str, elliptical: bool, topic: str | None, refers_back: bool,
+                                           other: bool, every: bool) -> None:
+    assert read(text) == Reading(elliptical, topic, refers_back, other, every)
 
 
 # (the intent, a first question naming case A, a second naming no case, what A's answer says)
@@ -169,6 +204,17 @@ async def test_that_other_one_is_the_citizens_other_case(
     # The other one of the other one is the first again; a topic in it is the question asked.
     assert "مهلت اعتراض به رأی پرونده" in _about(await person.says("مهلت اعتراض اون یکی چی؟"), A, B)
     assert "مهلت اعتراض به رأی پرونده" in _about(await person.says("پرونده دیگم چی؟"), B, A)
+
+
+async def test_its_stays_on_the_last_case_a_question_of_its_own_need_not(
+        sqlite_db: Database, secret: bytes, intent_model: IntentModel, state: StateStore) -> None:
+    await _seed(sqlite_db, secret, bare_case=True)
+    person = await _bound(sqlite_db, secret, intent_model, state)
+    _about(await person.says("جلسه رسیدگی پرونده ۱۴۰۳۰۸۸۸۸۸ کیه؟"), D, A, B)
+    # «جریمه‌اش»: its fine, and it has no ruling yet.
+    assert "هنوز رأیی صادر نشده" in _about(await person.says("جریمه‌اش چقدره؟"), D, A, B)
+    # «جریمه‌ام»: my fine, which the last case cannot answer: the cases that can are offered.
+    _choice(await person.says("جریمه‌ام چقدره؟"), A, B)
 
 
 async def test_with_three_cases_the_other_ones_are_offered(
