@@ -37,6 +37,7 @@ _TOPICS: dict[str, tuple[str, ...]] = {
     "ruling": ("رای", "حکم"),
     "case_status": ("وضعیت", "وضع"),
 }
+_CASE_QUESTIONS = frozenset(_TOPICS)  # the six questions answered from a case
 _SUFFIXES = ("", "ش", "اش", "م", "ام", "ت", "ات", "شو", "مو", "ی")
 _PRONOUNS = frozenset({"ش", "اش", "شو", "اشو", "ش؟"})
 _OTHER = frozenset({"دیگه", "دیگر", "دیگری", "دیگم", "دیگرم", "دیگمه", "دیگش", "دیگرش", "دیگهام", "دیگهم"})
@@ -142,13 +143,15 @@ class Plan:
 def plan(text: str, intents: list[str], case_numbers: Sequence[str], context: CaseContext | None,
          overview: CitizenOverview | None) -> Plan:
     """Apply the chat's context to one message's understood intents and named cases."""
-    if context is None or overview is None or not overview.cases:
+    if overview is None or not overview.cases:
         return Plan(intents, None)
     reading = read(text)
     if reading.elliptical:
-        # A lone topic names the question; otherwise it is the previous one (status if none was asked).
-        intents = [reading.topic or context.intent or "case_status"]
-    if case_numbers or reading.all_cases:
+        # A lone topic names the question; otherwise it is the previous one, else the model's case
+        # question, else where the cases stand: never a request for a human («اون یکی چی؟» reads so).
+        own = next((i for i in intents if i in _CASE_QUESTIONS), None)
+        intents = [reading.topic or (context.intent if context else None) or own or "case_status"]
+    if context is None or case_numbers or reading.all_cases:
         return Plan(intents, None)  # a named case is a switch; «همه پرونده‌هام» is about every case
     last = last_case(context, overview)
     if last is None:

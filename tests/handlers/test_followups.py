@@ -274,6 +274,20 @@ async def test_the_context_is_forgotten_after_thirty_minutes(
     _choice(await person.says("جریمه‌ام چقدره؟"), A, B)  # a choice offered is no case to follow
 
 
+async def test_an_elliptical_message_with_nothing_to_lean_on_is_not_sent_to_a_human(
+        sqlite_db: Database, secret: bytes, intent_model: IntentModel, state: StateStore) -> None:
+    await _seed(sqlite_db, secret)
+    person = await _bound(sqlite_db, secret, intent_model, state, STAFF_CHAT_ID=STAFF_CHAT)
+    # The model alone reads «اون یکی چی؟» as a request for a human; with no case talked about yet,
+    # where each case stands is listed instead.
+    listing = await person.says("اون یکی چی؟")
+    assert "رأی صادر شده" in _text(listing)
+    _choice(listing, A, B)
+    # «جلسه‌اش چی؟» (read by the model as a request for help) asks the hearing date: which case?
+    _choice(await person.says("جلسه‌اش چی؟"), A, B)
+    assert person.sender.to(STAFF_CHAT) == []
+
+
 async def test_opening_a_notice_makes_its_case_the_context(
         sqlite_db: Database, secret: bytes, intent_model: IntentModel, state: StateStore) -> None:
     await _seed(sqlite_db, secret)
