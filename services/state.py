@@ -1,9 +1,9 @@
 """Conversation state per chat, behind a small interface: in memory on one machine, Redis for many.
 
 State holds only what the next message needs (which step, the hash of a pending national ID);
-never a clear national ID or phone number. Beside it, apart, each chat has a case context for
-follow-up questions (services.followups): its own mapping with its own expiry, which `save` and
-`clear` of the step never touch, and the step's never touches it.
+never a clear national ID or phone number. Beside it each chat has a case context for follow-up
+questions (services.followups), kept apart with its own expiry: saving or clearing the step never
+touches the context, and the reverse.
 """
 
 from __future__ import annotations
