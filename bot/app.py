@@ -22,6 +22,7 @@ from services.cases import CaseService
 from services.chat_scope import GroupNotes
 from services.clock import Clock, system_clock
 from services.delivery import NoticeDelivery
+from services.followups import FollowUps
 from services.handoff import HandoffService
 from services.holidays import HolidayCalendar
 from services.law import LawPolicy
@@ -73,10 +74,11 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
     state = state or MemoryStateStore()
     handoffs = HandoffService(db, clock)
     payments = PaymentFlow(PaymentService(db, clock)) if settings.payment_token else None
+    followups = FollowUps(state, clock)
     answers = None
     if model is not None:
         answers = Answers(model=model, cases=CaseService(db, law, clock), offices=OfficeDirectory.load(),
-                          handoffs=handoffs, clock=clock,
+                          handoffs=handoffs, clock=clock, followups=followups,
                           settings=AnswerSettings(appeal_days=settings.appeal_days,
                                                   staff_chat_id=settings.staff_chat_id,
                                                   payments=payments is not None))
@@ -92,6 +94,7 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
                  StaffCommands(staff_chat_id=settings.staff_chat_id, staff_ids=settings.staff_ids, state=state,
                                broadcasts=BroadcastService(db, clock)),
                  StaffReplies(handoffs, staff_chat_id=settings.staff_chat_id, staff_ids=settings.staff_ids),
-                 *([payments] if payments is not None else [])])
+                 *([payments] if payments is not None else [])],
+        followups=followups)
     return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id,
                payments, Reconciler(db, clock) if payments is not None else None)

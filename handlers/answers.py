@@ -2,7 +2,8 @@
 
 The message is analysed by the intent model (nlp/); every question in it is answered in order.
 Case questions only ever read the chat's own citizen; a case number that is not theirs is refused
-without saying whose it is.
+without saying whose it is. A follow-up question leans on the case the chat last talked about
+(handlers/followups.py; the context is kept by services/followups.py).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from handlers import render, texts
+from handlers import followups, render, texts
 from handlers.callbacks import Action, encode
 from handlers.events import Chat, Relay, RelayOutcome, Response
 from handlers.payments import pay_button
 from nlp.intents import OUT_OF_SCOPE, Analysis
 from services.calendar import format_rials, jalali_date, tehran_date
 from services.cases import CaseService, CaseView, CitizenOverview, RulingView
+from services.followups import CaseContext, FollowUps
 from services.handoff import HandoffService
 from services.messaging import Button, OutgoingMessage
 from services.offices import OfficeDirectory
@@ -45,8 +47,10 @@ class Answers:
     """Implements the conversation's QuestionAnswerer and TapHandler."""
 
     def __init__(self, *, model: Understanding, cases: CaseService, offices: OfficeDirectory,
-                 handoffs: HandoffService, settings: AnswerSettings, clock: Callable[[], datetime]) -> None:
+                 handoffs: HandoffService, settings: AnswerSettings, clock: Callable[[], datetime],
+                 followups: FollowUps | None = None) -> None:
         self._model = model
+        self._followups = followups
         self._cases = cases
         self._offices = offices
         self._handoffs = handoffs
@@ -57,17 +61,24 @@ class Answers:
 
     async def answer(self, chat: Chat, text: str, citizen_id: int | None) -> Response:
         analysis = self._model.analyze(text)
-        intents = _intents_to_answer(analysis)
         overview = await self._cases.overview(citizen_id) if citizen_id is not None else None
+        case_numbers = [str(e.value) for e in analysis.entities if e.type == "case_number"]
+        context = await self._recall(chat, citizen_id)
+        plan = followups.plan(text, _intents_to_answer(analysis), case_numbers, context, overview)
+        intents = plan.intents
         if not intents:
             return Response([self._not_understood(analysis)])
-        case_numbers = [str(e.value) for e in analysis.entities if e.type == "case_number"]
         response = Response()
+        asked: tuple[str, Sequence[CaseView] | None] | None = None
         for intent in intents[:MAX_ANSWERS]:
             if intent == "human":
                 await self._handoff(response, chat, citizen_id, overview, text)
                 continue
-            response.messages.append(self._one(intent, overview, case_numbers))
+            among = plan.cases_for(intent, _relevant)
+            response.messages.append(self._one(intent, overview, case_numbers, among))
+            asked = (intent, among) if intent in CASE_INTENTS else asked
+        if asked is not None:
+            await self._remember(chat, overview, asked[0], case_numbers, asked[1])
         return response
 
     # The TapHandler side ------------------------------------------------------------------------
@@ -82,7 +93,11 @@ class Answers:
                                                  else texts.HUMAN_UNAVAILABLE)])
             if payload not in texts.INTENT_BUTTON and payload not in SMALL_TALK:
                 return None
-            return Response([self._one(payload, overview, [])])
+            # A suggested question under an answer about one case is about that case.
+            last = followups.last_case(await self._recall(chat, citizen_id), overview)
+            among = (last,) if last is not None else None
+            await self._remember(chat, overview, payload, [], among)
+            return Response([self._one(payload, overview, [], among)])
         intent, _, index = payload.partition(":")
         if intent not in CASE_INTENTS or not index.isdigit() or overview is None:
             return None
@@ -90,11 +105,32 @@ class Answers:
         if position >= len(overview.cases):
             return None
         # The index points into the tapping citizen's own cases, so forged data cannot reach others'.
-        return Response([self._for_case(intent, overview.cases[position])])
+        case = overview.cases[position]
+        await self._remember(chat, overview, intent, [case.case_number], None)
+        return Response([self._for_case(intent, case)])
+
+    # The follow-up context ----------------------------------------------------------------------
+
+    async def _recall(self, chat: Chat, citizen_id: int | None) -> CaseContext | None:
+        if self._followups is None:
+            return None
+        return await self._followups.recall(chat.platform, chat.chat_id, citizen_id)
+
+    async def _remember(self, chat: Chat, overview: CitizenOverview | None, intent: str,
+                        case_numbers: Sequence[str], among: Sequence[CaseView] | None) -> None:
+        """Keep a case question of this turn and the one case it was answered about (None: a choice)."""
+        if self._followups is None or overview is None or not overview.cases or intent not in CASE_INTENTS:
+            return
+        subject = _subject(intent, overview, case_numbers, among)
+        if case_numbers and subject is None:
+            return  # a case number that is not theirs changes nothing
+        await self._followups.remember(chat.platform, chat.chat_id, overview.citizen_id,
+                                       case_number=subject.case_number if subject else None, intent=intent)
 
     # One intent ---------------------------------------------------------------------------------
 
-    def _one(self, intent: str, overview: CitizenOverview | None, case_numbers: Sequence[str]) -> OutgoingMessage:
+    def _one(self, intent: str, overview: CitizenOverview | None, case_numbers: Sequence[str],
+             among: Sequence[CaseView] | None = None) -> OutgoingMessage:
         name_part = f"، {render.esc(overview.full_name)}" if overview and overview.full_name else ""
         if intent == "greeting":
             return OutgoingMessage(texts.GREETING.format(name_part=name_part), buttons=_main_buttons(overview))
@@ -119,21 +155,21 @@ class Answers:
                                    buttons=_login_buttons())
         if intent == "notices":
             return OutgoingMessage(texts.NOTICES_EMPTY) if not overview.cases else self._notices_hint()
-        return self._about_cases(intent, overview, case_numbers)
+        return self._about_cases(intent, overview, case_numbers, among)
 
-    def _about_cases(self, intent: str, overview: CitizenOverview, case_numbers: Sequence[str]) -> OutgoingMessage:
+    def _about_cases(self, intent: str, overview: CitizenOverview, case_numbers: Sequence[str],
+                     among: Sequence[CaseView] | None = None) -> OutgoingMessage:
+        """`among`: the cases a follow-up is about (one: answered; several: offered); None: all."""
         if not overview.cases:
             return OutgoingMessage(texts.NO_CASES)
+        subject = _subject(intent, overview, case_numbers, among)
+        if subject is not None:
+            return self._for_case(intent, subject)
         if case_numbers:
-            named = [c for c in overview.cases if c.case_number in case_numbers]
-            if not named:
-                numbers = "، ".join(render.fa(c.case_number) for c in overview.cases)
-                return OutgoingMessage(texts.CASE_NOT_YOURS.format(case_number=render.fa(case_numbers[0]),
-                                                                   numbers=numbers))
-            return self._for_case(intent, named[0])
-        relevant = [c for c in overview.cases if _relevant(intent, c)] or list(overview.cases)
-        if len(relevant) == 1:
-            return self._for_case(intent, relevant[0])
+            numbers = "، ".join(render.fa(c.case_number) for c in overview.cases)
+            return OutgoingMessage(texts.CASE_NOT_YOURS.format(case_number=render.fa(case_numbers[0]),
+                                                               numbers=numbers))
+        relevant = _candidates(intent, overview, among)
         buttons = tuple(
             (Button(texts.BUTTON_CASE.format(case_number=render.fa(c.case_number)),
                     encode(Action.CASE, f"{intent}:{overview.cases.index(c)}")),)
@@ -286,6 +322,20 @@ def _intents_to_answer(analysis: Analysis) -> list[str]:
     substantive = [i for i in found if i not in SMALL_TALK]
     chosen = substantive or found[:1]
     return list(dict.fromkeys(chosen))
+
+
+def _candidates(intent: str, overview: CitizenOverview, among: Sequence[CaseView] | None) -> list[CaseView]:
+    pool = list(overview.cases) if among is None else list(among)
+    return [c for c in pool if _relevant(intent, c)] or pool
+
+
+def _subject(intent: str, overview: CitizenOverview, case_numbers: Sequence[str],
+             among: Sequence[CaseView] | None) -> CaseView | None:
+    """The one case a case question is answered about; None when there is a choice (or no such case)."""
+    if case_numbers:
+        return next((c for c in overview.cases if c.case_number in case_numbers), None)
+    relevant = _candidates(intent, overview, among)
+    return relevant[0] if len(relevant) == 1 else None
 
 
 def _relevant(intent: str, case: CaseView) -> bool:

@@ -31,6 +31,7 @@ from nlp.digits import to_ascii_digits
 from nlp.identifiers import clean_national_id
 from services.auth import AuthOutcome, AuthService
 from services.chat_scope import GroupNotes
+from services.followups import FollowUps
 from services.messaging import Button, OutgoingMessage
 from services.notices import NoticeService, OpenRefusal
 from services.state import ChatState, StateStore, Step
@@ -81,7 +82,9 @@ class Conversation:
     def __init__(self, *, auth: AuthService, notices: NoticeService, state: StateStore,
                  settings: ConversationSettings, group_notes: GroupNotes,
                  questions: QuestionAnswerer | None = None, extra_taps: TapHandler | None = None,
-                 plugins: Sequence[Plugin] = (), payments: PaymentHandler | None = None) -> None:
+                 plugins: Sequence[Plugin] = (), payments: PaymentHandler | None = None,
+                 followups: FollowUps | None = None) -> None:
+        self._followups = followups  # the case context of follow-up questions, beside the state
         self._auth = auth
         self._group_notes = group_notes
         self._notices = notices
@@ -178,11 +181,13 @@ class Conversation:
             return await self._list_notices(chat)
         if name == "logout":
             await self._state.clear(chat.platform, chat.chat_id)
+            await self._forget_case(chat)
             if await self._auth.logout(chat.platform, chat.chat_id):
                 return Response([OutgoingMessage(texts.LOGGED_OUT, remove_keyboard=True)])
             return Response([OutgoingMessage(texts.NOT_LOGGED_IN)])
         if name == "cancel":
             await self._state.clear(chat.platform, chat.chat_id)
+            await self._forget_case(chat)
             return Response([OutgoingMessage(texts.CANCELLED, remove_keyboard=True)])
         return Response([OutgoingMessage(texts.UNKNOWN_COMMAND)])
 
@@ -319,6 +324,10 @@ class Conversation:
             return Response([OutgoingMessage(texts.NEED_LOGIN, buttons=_login_button())], tap_answer=texts.NEED_LOGIN)
         if isinstance(opened, OpenRefusal):
             return Response(tap_answer=texts.NOTICE_NOT_YOURS)
+        if self._followups is not None:
+            # «مهلتش کی تموم میشه؟» after opening a ruling is about that ruling's case.
+            await self._followups.remember(chat.platform, chat.chat_id, opened.citizen_id,
+                                           case_number=opened.view.case_number, intent="ruling")
         messages = [render.full_text(opened.view, opened.text)]
         summary = render.service_summary(opened.view, just_recorded=opened.first_view,
                                          appeal_days=self._settings.appeal_days)
@@ -328,6 +337,10 @@ class Conversation:
                 buttons = (pay_button(notice_id), *buttons)
             messages.append(OutgoingMessage(summary, buttons=buttons))
         return Response(messages, tap_answer=texts.TAP_SERVICE_RECORDED if opened.first_view else "")
+
+    async def _forget_case(self, chat: Chat) -> None:
+        if self._followups is not None:
+            await self._followups.forget(chat.platform, chat.chat_id)
 
     async def _list_notices(self, chat: Chat) -> Response:
         views = await self._notices.list_for_chat(chat.platform, chat.chat_id)

@@ -37,6 +37,7 @@ class OpenedNotice:
     view: NoticeView
     text: str
     first_view: bool
+    citizen_id: int
 
 
 class OpenRefusal(StrEnum):
@@ -127,4 +128,4 @@ class NoticeService:
                 audit.record_event(session, actor=f"{platform}:{chat_id}", action="notice_viewed",
                                    subject=row.ruling.ruling_id, at=now)
                 row.notice.viewed_at = now
-            return OpenedNotice(self._view(row, now), row.ruling.text, first)
+            return OpenedNotice(self._view(row, now), row.ruling.text, first, binding.citizen_id)

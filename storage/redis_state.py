@@ -3,6 +3,10 @@
 Generic over the state type so storage needs nothing from services: the composition root passes
 `ChatState.from_mapping` / `ChatState.to_mapping`, and the store then satisfies
 services.state.StateStore structurally.
+
+The case context for follow-up questions has its own key per chat (`eblagh:context:...`), so saving
+or clearing a step never touches it and the reverse; its expiry only frees memory (the service that
+reads it decides freshness by its own clock).
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ T = TypeVar("T")
 
 class RedisStateStore(Generic[T]):
     def __init__(self, client: Redis, *, decode: Callable[[dict[str, str]], T],
-                 encode: Callable[[T], dict[str, str]], ttl_seconds: int = 3600, prefix: str = "eblagh") -> None:
+                 encode: Callable[[T], dict[str, str]], ttl_seconds: int = 3600, context_ttl_seconds: int = 1800,
+                 prefix: str = "eblagh") -> None:
         self._client = client
         self._decode = decode
         self._encode = encode
         self._ttl = ttl_seconds
+        self._context_ttl = context_ttl_seconds
         self._prefix = f"{prefix}:state"
+        self._context_prefix = f"{prefix}:context"
 
     def _key(self, platform: str, chat_id: int) -> str:
         return f"{self._prefix}:{platform}:{chat_id}"
@@ -42,6 +49,24 @@ class RedisStateStore(Generic[T]):
 
     async def clear(self, platform: str, chat_id: int) -> None:
         await self._client.delete(self._key(platform, chat_id))
+
+    def _context_key(self, platform: str, chat_id: int) -> str:
+        return f"{self._context_prefix}:{platform}:{chat_id}"
+
+    async def load_context(self, platform: str, chat_id: int) -> dict[str, str]:
+        raw = await self._client.hgetall(self._context_key(platform, chat_id))  # type: ignore[misc]
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+    async def save_context(self, platform: str, chat_id: int, mapping: dict[str, str]) -> None:
+        key = self._context_key(platform, chat_id)
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]
+            pipe.expire(key, self._context_ttl)
+            await pipe.execute()
+
+    async def clear_context(self, platform: str, chat_id: int) -> None:
+        await self._client.delete(self._context_key(platform, chat_id))
 
 
 def _text(value: bytes | str) -> str:

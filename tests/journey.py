@@ -15,6 +15,7 @@ from handlers.answers import Understanding
 from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, Response, TextReceived
 from services.messaging import ChatKind, OutgoingMessage, SentMessage
 from services.privacy import Hasher
+from services.state import StateStore
 from storage.database import Database
 
 
@@ -49,10 +50,10 @@ class RecordingSender:
 
 
 def make_app(db: Database, secret: bytes, clock: Clock, model: Understanding | None = None,
-             **settings: object) -> App:
+             state: StateStore | None = None, **settings: object) -> App:
     runtime = Runtime(settings=Settings(_env_file=None, SECRET_KEY=secret.decode(), **settings),  # type: ignore[arg-type,call-arg]
                       database=db, hasher=Hasher(secret))
-    return build_app(runtime, clock=clock, model=model)
+    return build_app(runtime, clock=clock, model=model, state=state)
 
 
 @dataclass

@@ -88,3 +88,21 @@ def test_a_notice_button_seen_by_one_citizen_cannot_be_used_by_another(tmp_path:
     result = _run(["shell", "--demo"], tmp_path, script)
     assert "این ابلاغیه متعلق به حساب شما نیست" in result.stdout
     assert "ابلاغ ثبت شد" not in result.stdout
+
+
+def test_a_follow_up_question_is_about_the_case_named_before(tmp_path: Path) -> None:
+    # The demo citizen has two cases with a ruling each: «رأی کمیسیون چی شد؟» alone asks which one.
+    script = ("/start\n0012345679\n:contact 09121234567\n"
+              "رأی کمیسیون چی شد؟\n"
+              "جلسه رسیدگی پرونده ۱۴۰۲۰۵۰۹۸۷ کی بود؟\n"
+              "رأی کمیسیون چی شد؟\n"
+              "اون یکی چی؟\n")
+    result = _run(["shell", "--demo"], tmp_path, script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("درباره کدام می‌پرسید؟") == 1  # only the question asked before any case was named
+    answers = out[out.index("جلسه رسیدگی پرونده ۱۴۰۲۰۵۰۹۸۷"):]
+    # The follow-up answers the named case's ruling, then «اون یکی» the other case's, in that order.
+    ruling = answers.index("خلاصه: اعاده پیلوت به وضع سابق")
+    other = answers.index("خلاصه: ابقای بنا با پرداخت جریمه")
+    assert ruling < other
