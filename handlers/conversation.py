@@ -24,7 +24,7 @@ from handlers.events import (
     Response,
     TextReceived,
 )
-from nlp.digits import to_ascii_digits
+from nlp.digits import strip_invisible, to_ascii_digits
 from nlp.identifiers import clean_national_id
 from services.auth import AuthOutcome, AuthService
 from services.messaging import Button, OutgoingMessage
@@ -129,7 +129,7 @@ class Conversation:
         if citizen_id is not None:
             return Response([OutgoingMessage(texts.WELCOME_BACK.format(name_part=""), buttons=render.main_menu())])
         await self._state.save(chat.platform, chat.chat_id, ChatState(Step.AWAITING_NATIONAL_ID))
-        if args.strip() and _LOOKS_LIKE_ID.match(to_ascii_digits(args)):
+        if args.strip() and _LOOKS_LIKE_ID.match(to_ascii_digits(strip_invisible(args))):
             return await self._national_id(chat, args)
         return Response([OutgoingMessage(texts.WELCOME, remove_keyboard=True)])
 
@@ -196,7 +196,7 @@ class Conversation:
         chat = event.chat
         text = event.text.strip()
         state = await self._state.load(chat.platform, chat.chat_id)
-        looks_like_id = bool(_LOOKS_LIKE_ID.match(to_ascii_digits(text)))
+        looks_like_id = bool(_LOOKS_LIKE_ID.match(to_ascii_digits(strip_invisible(text))))
         if state.step is Step.AWAITING_NATIONAL_ID:
             return await self._national_id(chat, text)
         if state.step is Step.AWAITING_CONTACT:
