@@ -60,7 +60,7 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
     law = law_policy(runtime)
     auth = AuthService(db, runtime.hasher, AuthPolicy(
         max_failures_per_chat=settings.auth_max_failures_per_chat,
-        max_failures_per_id=settings.auth_max_failures_per_id,
+        alert_chats_per_id=settings.auth_alert_chats_per_id,
         window=timedelta(minutes=settings.auth_lockout_minutes)), clock)
     notices = NoticeService(db, law, clock)
     delivery = NoticeDelivery(db, notices, render.notice_card, clock)

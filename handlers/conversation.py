@@ -162,7 +162,8 @@ class Conversation:
             return Response([OutgoingMessage(texts.CONTACT_UNEXPECTED, remove_keyboard=True)])
         result = await self._auth.verify_contact(
             platform=chat.platform, chat_id=chat.chat_id, sender_user_id=chat.user_id,
-            nid_hash=state.data["nid_hash"], phone=event.phone, contact_user_id=event.contact_user_id)
+            nid_hash=state.data["nid_hash"], phone=event.phone, contact_user_id=event.contact_user_id,
+            nid_masked=state.data.get("nid_masked", ""))
         if result.outcome is AuthOutcome.BOUND:
             await self._state.clear(chat.platform, chat.chat_id)
             name_part = f"، {render.esc(result.full_name)}" if result.full_name else ""
