@@ -20,6 +20,7 @@ from services.broadcasts import BroadcastService
 from services.cases import CaseService
 from services.clock import Clock, system_clock
 from services.delivery import NoticeDelivery
+from services.flood import FloodGuard, MemoryWindowCounter, WindowCounter
 from services.handoff import HandoffService
 from services.holidays import HolidayCalendar
 from services.law import LawPolicy
@@ -39,6 +40,7 @@ class App:
     state: StateStore
     handoffs: HandoffService
     staff_chat_id: int | None
+    flood: FloodGuard
 
 
 def law_policy(runtime: Runtime) -> LawPolicy:
@@ -53,8 +55,12 @@ def load_intent_model(settings: Settings, cache_dir: Path | None = None) -> Inte
 
 
 def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStore | None = None,
-              model: Understanding | None = None, plugins: Sequence[Plugin] = ()) -> App:
-    """Wire the conversation. Without `model` the free-text answers are left out (a short fallback)."""
+              model: Understanding | None = None, plugins: Sequence[Plugin] = (),
+              counter: WindowCounter | None = None) -> App:
+    """Wire the conversation. Without `model` the free-text answers are left out (a short fallback).
+
+    `counter` keeps the flood limits' counts (in this process unless given, e.g. on Redis).
+    """
     settings = runtime.settings
     db = runtime.database
     law = law_policy(runtime)
@@ -66,10 +72,11 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
     delivery = NoticeDelivery(db, notices, render.notice_card, clock)
     state = state or MemoryStateStore()
     handoffs = HandoffService(db, clock)
+    flood = FloodGuard(counter or MemoryWindowCounter(), clock, exempt_chat_id=settings.staff_chat_id)
     answers = None
     if model is not None:
         answers = Answers(model=model, cases=CaseService(db, law, clock), offices=OfficeDirectory.load(),
-                          handoffs=handoffs, clock=clock,
+                          handoffs=handoffs, clock=clock, flood=flood,
                           settings=AnswerSettings(appeal_days=settings.appeal_days,
                                                   staff_chat_id=settings.staff_chat_id))
     conversation = Conversation(
@@ -79,4 +86,4 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
         questions=answers, extra_taps=answers,
         plugins=[*plugins, StaffReplies(handoffs, settings.staff_chat_id),
                  StaffCommands(staff_ids=settings.staff_ids, state=state, broadcasts=BroadcastService(db, clock))])
-    return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id)
+    return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id, flood)

@@ -1,8 +1,9 @@
 """`eblagh run`: the conversation on Telegram or Bale through aiogram or python-telegram-bot.
 
 Wiring by settings: BOT_FRAMEWORK picks the library, WEBHOOK_URL picks webhook over long polling,
-REDIS_URL moves conversation state, the per-chat queues and the handled-update marks to Redis so
-several webhook processes can share one bot; otherwise they live in the process and the database.
+REDIS_URL moves conversation state, the per-chat queues, the flood counters and the handled-update
+marks to Redis so several webhook processes can share one bot; otherwise they live in the process
+and the database.
 
 Start: the Persian commands menu (setMyCommands), then deleteWebhook + getUpdates, or the webhook
 server + setWebhook, and a notice delivery loop on the same messenger. Stop (`stop` set, e.g. by
@@ -41,6 +42,7 @@ from storage import citizens
 from storage.redis_chat_lock import RedisChatLocks
 from storage.redis_state import RedisStateStore
 from storage.redis_updates import RedisUpdateLedger
+from storage.redis_window import RedisWindowCounter
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,8 @@ async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding
         state = None
         if redis is not None:
             state = RedisStateStore[ChatState](redis, decode=ChatState.from_mapping, encode=ChatState.to_mapping)
-        app = build_app(runtime, clock=clock, state=state, model=model, plugins=plugins)
+        app = build_app(runtime, clock=clock, state=state, model=model, plugins=plugins,
+                        counter=RedisWindowCounter(redis) if redis is not None else None)
         locks: ChatLocks = RedisChatLocks(redis) if redis is not None else MemoryChatLocks()
         ledger: UpdateLedger
         if redis is not None:

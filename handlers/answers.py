@@ -18,6 +18,7 @@ from handlers.events import Chat, Response
 from nlp.intents import OUT_OF_SCOPE, Analysis
 from services.calendar import format_rials, jalali_date, tehran_date
 from services.cases import CaseService, CaseView, CitizenOverview, RulingView
+from services.flood import Admission, FloodGuard
 from services.handoff import HandoffService
 from services.messaging import Button, OutgoingMessage
 from services.offices import OfficeDirectory
@@ -43,8 +44,10 @@ class Answers:
     """Implements the conversation's QuestionAnswerer and TapHandler."""
 
     def __init__(self, *, model: Understanding, cases: CaseService, offices: OfficeDirectory,
-                 handoffs: HandoffService, settings: AnswerSettings, clock: Callable[[], datetime]) -> None:
+                 handoffs: HandoffService, settings: AnswerSettings, clock: Callable[[], datetime],
+                 flood: FloodGuard | None = None) -> None:
         self._model = model
+        self._flood = flood
         self._cases = cases
         self._offices = offices
         self._handoffs = handoffs
@@ -242,6 +245,16 @@ class Answers:
         if staff_chat is None:
             response.messages.append(OutgoingMessage(texts.HUMAN_UNAVAILABLE))
             return
+        if citizen_id is None and self._flood is not None:
+            # Before login a chat reaches staff a few times an hour; logging in lifts the limit.
+            verdict = await self._flood.reach_human(chat.platform, chat.chat_id)
+            if verdict.admission is not Admission.PASS:
+                minutes = -(-verdict.seconds_left(self._clock()) // 60)
+                response.messages.append(OutgoingMessage(
+                    texts.HUMAN_LIMIT_UNBOUND.format(limit=render.fa(self._flood.policy.handoffs_unbound),
+                                                     minutes=render.fa(minutes)),
+                    buttons=_login_buttons() + _intent_buttons(["contact"])))
+                return
         handoff_id = await self._handoffs.open(platform=chat.platform, chat_id=chat.chat_id, user_id=chat.user_id,
                                                citizen_id=citizen_id, question=question)
         if overview is not None:
