@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bot import log_privacy
 from bot.settings import MissingSecretKey
 
 # Subcommand modules, in the order `eblagh --help` lists them.
@@ -41,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    log_privacy.install()  # no national ID, mobile or token in any command's log, at any level
     try:
         status: int = args.func(args)
     except MissingSecretKey as error:

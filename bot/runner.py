@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from bot.app import App, build_app
+from bot.log_privacy import private_logs
 from bot.messengers import BotApiMessenger, build_messenger, describe
 from bot.messengers.updates import BotApiClient
 from bot.patient_sender import OnUnreachable, PatientSender
@@ -84,7 +85,13 @@ async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding
                   options: RunOptions | None = None, clock: Clock = system_clock,
                   plugins: Sequence[Plugin] = ()) -> int:
     """Serve until `stop` is set; the exit status (0 after a clean stop)."""
-    options = options or RunOptions()
+    with private_logs(runtime.settings):  # the libraries log URLs with the token, updates, parameters
+        return await _run_bot(runtime, stop=stop, model=model, options=options or RunOptions(), clock=clock,
+                              plugins=plugins)
+
+
+async def _run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding | None, options: RunOptions,
+                   clock: Clock, plugins: Sequence[Plugin]) -> int:
     settings = runtime.settings
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     key = bot_key(settings)
