@@ -22,6 +22,7 @@ from services.cases import CaseService
 from services.chat_scope import GroupNotes
 from services.clock import Clock, system_clock
 from services.delivery import NoticeDelivery
+from services.flood import FloodGuard, MemoryWindowCounter, WindowCounter
 from services.followups import FollowUps
 from services.handoff import HandoffService
 from services.holidays import HolidayCalendar
@@ -43,6 +44,7 @@ class App:
     state: StateStore
     handoffs: HandoffService
     staff_chat_id: int | None
+    flood: FloodGuard
     # Fines paid in the chat: set only on Bale with BALE_PAYMENT_PROVIDER_TOKEN.
     payments: PaymentFlow | None = None
     reconciler: Reconciler | None = None
@@ -60,14 +62,18 @@ def load_intent_model(settings: Settings, cache_dir: Path | None = None) -> Inte
 
 
 def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStore | None = None,
-              model: Understanding | None = None, plugins: Sequence[Plugin] = ()) -> App:
-    """Wire the conversation. Without `model` the free-text answers are left out (a short fallback)."""
+              model: Understanding | None = None, plugins: Sequence[Plugin] = (),
+              counter: WindowCounter | None = None) -> App:
+    """Wire the conversation. Without `model` the free-text answers are left out (a short fallback).
+
+    `counter` keeps the flood limits' counts (in this process unless given, e.g. on Redis).
+    """
     settings = runtime.settings
     db = runtime.database
     law = law_policy(runtime)
     auth = AuthService(db, runtime.hasher, AuthPolicy(
         max_failures_per_chat=settings.auth_max_failures_per_chat,
-        max_failures_per_id=settings.auth_max_failures_per_id,
+        alert_chats_per_id=settings.auth_alert_chats_per_id,
         window=timedelta(minutes=settings.auth_lockout_minutes)), clock)
     notices = NoticeService(db, law, clock)
     delivery = NoticeDelivery(db, notices, render.notice_card, clock)
@@ -75,10 +81,11 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
     handoffs = HandoffService(db, clock)
     payments = PaymentFlow(PaymentService(db, clock)) if settings.payment_token else None
     followups = FollowUps(state, clock)
+    flood = FloodGuard(counter or MemoryWindowCounter(), clock, exempt_chat_id=settings.staff_chat_id)
     answers = None
     if model is not None:
         answers = Answers(model=model, cases=CaseService(db, law, clock), offices=OfficeDirectory.load(),
-                          handoffs=handoffs, clock=clock, followups=followups,
+                          handoffs=handoffs, clock=clock, followups=followups, flood=flood,
                           settings=AnswerSettings(appeal_days=settings.appeal_days,
                                                   staff_chat_id=settings.staff_chat_id,
                                                   payments=payments is not None))
@@ -97,4 +104,4 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
                  *([payments] if payments is not None else [])],
         followups=followups)
     return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id,
-               payments, Reconciler(db, clock) if payments is not None else None)
+               flood, payments, Reconciler(db, clock) if payments is not None else None)

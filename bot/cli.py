@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bot import log_privacy
 from bot.settings import MissingSecretKey
 from services.holidays import HolidayOverridesError
 
@@ -43,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    log_privacy.install()  # no national ID, mobile or token in any command's log, at any level
     try:
         status: int = args.func(args)
     except (MissingSecretKey, HolidayOverridesError) as error:

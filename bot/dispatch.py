@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from bot.app import App
-from handlers.events import Event, Relay, RelayOutcome, Response
-from services.messaging import MessageSender, SendError, Undelivered, undelivered
+from handlers import render, texts
+from handlers.events import ButtonTapped, Event, Relay, RelayOutcome, Response
+from services.flood import Admission
+from services.messaging import MessageSender, OutgoingMessage, SendError, Undelivered, undelivered
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +18,9 @@ async def dispatch(app: App, event: Event, sender: MessageSender) -> Response:
 
     The caller answers a tap with `response.tap_answer`; the transport knows how.
     """
+    held = await _flood_guard(app, event, sender)
+    if held is not None:
+        return held
     chat = event.chat
     await app.delivery.chat_wrote_again(chat.platform, chat.chat_id)
     response = await app.conversation.handle(event)
@@ -54,3 +59,22 @@ async def _relay(relay: Relay, sender: MessageSender) -> RelayOutcome:
         log.warning("relayed message to chat %s not sent: %s", relay.chat_id, type(error).__name__)
         return RelayOutcome(error.sent_message_ids, undelivered(error))
     return RelayOutcome(sent.message_ids)
+async def _flood_guard(app: App, event: Event, sender: MessageSender) -> Response | None:
+    """None to go on; else what a flooding chat gets instead: one slow-down note, then nothing.
+
+    A tap is still answered (the caller answers with `tap_answer`), so the client stops spinning.
+    """
+    chat = event.chat
+    verdict = await app.flood.admit(chat.platform, chat.chat_id)
+    if verdict.admission is Admission.PASS:
+        return None
+    tapped = isinstance(event, ButtonTapped)
+    if verdict.admission is Admission.DROP:
+        return Response(tap_answer="" if tapped else None)
+    log.info("chat %s writes too fast; ignored for %ss", chat.chat_id, verdict.seconds_left(app.flood.now()))
+    note = OutgoingMessage(texts.SLOW_DOWN.format(seconds=render.fa(verdict.seconds_left(app.flood.now()))))
+    try:
+        await sender.send(chat.chat_id, note)
+    except SendError as error:
+        log.warning("slow-down note to chat %s not sent: %s", chat.chat_id, type(error).__name__)
+    return Response([note], tap_answer=texts.SLOW_DOWN_TAP if tapped else None)

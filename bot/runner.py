@@ -1,8 +1,9 @@
 """`eblagh run`: the conversation on Telegram or Bale through aiogram or python-telegram-bot.
 
 Wiring by settings: BOT_FRAMEWORK picks the library, WEBHOOK_URL picks webhook over long polling,
-REDIS_URL moves conversation state, the per-chat queues and the handled-update marks to Redis so
-several webhook processes can share one bot; otherwise they live in the process and the database.
+REDIS_URL moves conversation state, the per-chat queues, the flood counters and the handled-update
+marks to Redis so several webhook processes can share one bot; otherwise they live in the process
+and the database.
 
 Start: the Persian commands menu (setMyCommands), then deleteWebhook + getUpdates, or the webhook
 server + setWebhook, and a notice delivery loop on the same messenger. Stop (`stop` set, e.g. by
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from bot.app import App, build_app
+from bot.log_privacy import private_logs
 from bot.messengers import BotApiMessenger, build_messenger, describe
 from bot.messengers.botapi import allowed_updates
 from bot.messengers.updates import BotApiClient
@@ -42,6 +44,7 @@ from storage import citizens
 from storage.redis_chat_lock import RedisChatLocks
 from storage.redis_state import RedisStateStore
 from storage.redis_updates import RedisUpdateLedger
+from storage.redis_window import RedisWindowCounter
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,13 @@ async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding
                   options: RunOptions | None = None, clock: Clock = system_clock,
                   plugins: Sequence[Plugin] = ()) -> int:
     """Serve until `stop` is set; the exit status (0 after a clean stop)."""
-    options = options or RunOptions()
+    with private_logs(runtime.settings):  # the libraries log URLs with the token, updates, parameters
+        return await _run_bot(runtime, stop=stop, model=model, options=options or RunOptions(), clock=clock,
+                              plugins=plugins)
+
+
+async def _run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding | None, options: RunOptions,
+                   clock: Clock, plugins: Sequence[Plugin]) -> int:
     settings = runtime.settings
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     key = bot_key(settings)
@@ -94,7 +103,8 @@ async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding
         state = None
         if redis is not None:
             state = RedisStateStore[ChatState](redis, decode=ChatState.from_mapping, encode=ChatState.to_mapping)
-        app = build_app(runtime, clock=clock, state=state, model=model, plugins=plugins)
+        app = build_app(runtime, clock=clock, state=state, model=model, plugins=plugins,
+                        counter=RedisWindowCounter(redis) if redis is not None else None)
         locks: ChatLocks = RedisChatLocks(redis) if redis is not None else MemoryChatLocks()
         ledger: UpdateLedger
         if redis is not None:

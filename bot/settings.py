@@ -62,7 +62,8 @@ class Settings(BaseSettings):
 
     # authentication
     auth_max_failures_per_chat: int = Field(default=5, ge=1, alias="AUTH_MAX_FAILURES_PER_CHAT")
-    auth_max_failures_per_id: int = Field(default=5, ge=1, alias="AUTH_MAX_FAILURES_PER_ID")
+    # Failures on one national ID from this many chats are reported to staff; they never lock the ID.
+    auth_alert_chats_per_id: int = Field(default=2, ge=2, alias="AUTH_ALERT_CHATS_PER_ID")
     auth_lockout_minutes: int = Field(default=60, ge=1, alias="AUTH_LOCKOUT_MINUTES")
 
     @field_validator("database_url", "redis_url", "secret_key", "bot_token", "webhook_url",

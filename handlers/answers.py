@@ -20,6 +20,7 @@ from handlers.payments import pay_button
 from nlp.intents import OUT_OF_SCOPE, Analysis
 from services.calendar import format_rials, jalali_date, tehran_date
 from services.cases import CaseService, CaseView, CitizenOverview, RulingView
+from services.flood import Admission, FloodGuard
 from services.followups import CaseContext, FollowUps
 from services.handoff import HandoffService
 from services.messaging import Button, OutgoingMessage
@@ -48,9 +49,10 @@ class Answers:
 
     def __init__(self, *, model: Understanding, cases: CaseService, offices: OfficeDirectory,
                  handoffs: HandoffService, settings: AnswerSettings, clock: Callable[[], datetime],
-                 followups: FollowUps | None = None) -> None:
+                 followups: FollowUps | None = None, flood: FloodGuard | None = None) -> None:
         self._model = model
         self._followups = followups
+        self._flood = flood
         self._cases = cases
         self._offices = offices
         self._handoffs = handoffs
@@ -285,6 +287,16 @@ class Answers:
         if staff_chat is None:
             response.messages.append(OutgoingMessage(texts.HUMAN_UNAVAILABLE))
             return
+        if citizen_id is None and self._flood is not None:
+            # Before login a chat reaches staff a few times an hour; logging in lifts the limit.
+            verdict = await self._flood.reach_human(chat.platform, chat.chat_id)
+            if verdict.admission is not Admission.PASS:
+                minutes = -(-verdict.seconds_left(self._clock()) // 60)
+                response.messages.append(OutgoingMessage(
+                    texts.HUMAN_LIMIT_UNBOUND.format(limit=render.fa(self._flood.policy.handoffs_unbound),
+                                                     minutes=render.fa(minutes)),
+                    buttons=_login_buttons() + _intent_buttons(["contact"])))
+                return
         question = render.printable(question)
         handoff_id = await self._handoffs.open(platform=chat.platform, chat_id=chat.chat_id, user_id=chat.user_id,
                                                citizen_id=citizen_id, question=question)

@@ -27,7 +27,7 @@ from handlers.events import (
     TextReceived,
 )
 from handlers.payments import pay_button
-from nlp.digits import to_ascii_digits
+from nlp.digits import strip_invisible, to_ascii_digits
 from nlp.identifiers import clean_national_id
 from services.auth import AuthOutcome, AuthService
 from services.chat_scope import GroupNotes
@@ -196,7 +196,7 @@ class Conversation:
         if citizen_id is not None:
             return Response([OutgoingMessage(texts.WELCOME_BACK.format(name_part=""), buttons=render.main_menu())])
         await self._state.save(chat.platform, chat.chat_id, ChatState(Step.AWAITING_NATIONAL_ID))
-        if args.strip() and _LOOKS_LIKE_ID.match(to_ascii_digits(args)):
+        if args.strip() and _LOOKS_LIKE_ID.match(to_ascii_digits(strip_invisible(args))):
             return await self._national_id(chat, args)
         return Response([OutgoingMessage(texts.WELCOME, remove_keyboard=True)])
 
@@ -230,7 +230,7 @@ class Conversation:
         result = await self._auth.verify_contact(
             platform=chat.platform, chat_id=chat.chat_id, sender_user_id=chat.user_id,
             nid_hash=state.data["nid_hash"], phone=event.phone, contact_user_id=event.contact_user_id,
-            forwarded=event.forwarded, private=event.private)
+            forwarded=event.forwarded, private=event.private, nid_masked=state.data.get("nid_masked", ""))
         if result.outcome is AuthOutcome.BOUND:
             await self._state.clear(chat.platform, chat.chat_id)
             name_part = f"، {render.esc(result.full_name)}" if result.full_name else ""
@@ -267,7 +267,7 @@ class Conversation:
         chat = event.chat
         text = event.text.strip()
         state = await self._state.load(chat.platform, chat.chat_id)
-        looks_like_id = bool(_LOOKS_LIKE_ID.match(to_ascii_digits(text)))
+        looks_like_id = bool(_LOOKS_LIKE_ID.match(to_ascii_digits(strip_invisible(text))))
         if state.step is Step.AWAITING_NATIONAL_ID:
             return await self._national_id(chat, text)
         if state.step is Step.AWAITING_CONTACT:

@@ -6,11 +6,27 @@ project only ever sees ASCII digits and Persian letters after these functions.
 
 from __future__ import annotations
 
+import unicodedata
+
 _PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
 _ARABIC = "٠١٢٣٤٥٦٧٨٩"
 _TO_ASCII = str.maketrans(_PERSIAN + _ARABIC, "0123456789" * 2)
 _TO_PERSIAN = str.maketrans("0123456789", _PERSIAN)
 _ARABIC_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "هٔ", "ؤ": "و", "إ": "ا", "أ": "ا"})
+
+
+def is_invisible(char: str) -> bool:
+    """An invisible formatting character (Unicode category Cf: ZWSP, ZWNJ, ZWJ, LRM/RLM, the bidi
+    embeddings and isolates, BOM, word joiner, ...); phones and copy-paste leave them in numbers."""
+    return unicodedata.category(char) == "Cf"
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without its invisible formatting characters: for identifiers, never for prose (ZWNJ
+    is part of Persian spelling)."""
+    if text.isascii():  # no ASCII character is Cf: the common case costs nothing
+        return text
+    return "".join(c for c in text if not is_invisible(c))
 
 
 def to_ascii_digits(text: str) -> str:

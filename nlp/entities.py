@@ -2,6 +2,8 @@
 
 Extraction runs on the ORIGINAL text folded character for character (digits to ASCII, Arabic ي/ك to
 Persian, each a one-to-one replacement), so every offset is an offset into what the citizen typed;
+invisible formatting characters (ZWSP, RLM, BOM, ...; a ZWNJ too when it touches a digit) are set
+aside first, with a map back to the original offsets, so a pasted «۰۰۱۲\u200b۳۴۵۶۷۹» is one number;
 hazm's spacing fixes would break «۱۴۰۳/۱۱/۰۱» into «۱۴۰۳ / ۱۱ / ۰۱», which is why nothing here sees
 normalised text.
 
@@ -29,7 +31,7 @@ from datetime import date
 
 import jdatetime
 
-from nlp.digits import to_ascii_digits
+from nlp.digits import is_invisible, to_ascii_digits
 from nlp.finglish import is_finglish, transliterate_with_offsets
 from nlp.identifiers import clean_national_id, is_valid_national_id, normalize_mobile
 from nlp.numbers_fa import PHRASE, has_scale, parse_number_phrase
@@ -85,6 +87,29 @@ def _fold_1to1(text: str) -> str:
     return folded
 
 
+def _without_invisible(text: str) -> tuple[str, list[int]]:
+    """`text` without its invisible marks, and where each kept character (and the end) was in `text`.
+
+    A ZWNJ between letters is spelling and stays (folded to a space); next to a digit it is noise.
+    """
+    if text.isascii():
+        return text, list(range(len(text) + 1))
+    kept = [i for i, char in enumerate(text)
+            if not is_invisible(char) or (char == "\u200c" and not _touches_digit(text, i))]
+    return "".join(text[i] for i in kept), [*kept, len(text)]
+
+
+def _touches_digit(text: str, at: int) -> bool:
+    """Whether the nearest visible character on either side of `at` is a digit."""
+    before = at - 1
+    while before >= 0 and is_invisible(text[before]):
+        before -= 1
+    after = at + 1
+    while after < len(text) and is_invisible(text[after]):
+        after += 1
+    return (before >= 0 and text[before].isdecimal()) or (after < len(text) and text[after].isdecimal())
+
+
 class _Spans:
     """Character ranges already claimed by an entity."""
 
@@ -128,7 +153,8 @@ def extract_entities(text: str) -> list[Entity]:
 
 
 def _extract(text: str) -> list[Entity]:
-    folded = _fold_1to1(text)
+    visible, origin = _without_invisible(text)
+    folded = _fold_1to1(visible)
     spans = _Spans()
     found: list[Entity] = []
 
@@ -193,4 +219,6 @@ def _extract(text: str) -> list[Entity]:
             end = currency.end(1)  # the copula or suffix («تومنه») is not part of the amount
         add("amount", value if unit == "ریال" else value * 10, start, end)
 
-    return sorted(found, key=lambda entity: entity.start)
+    # Offsets into `visible` become offsets into what the citizen typed.
+    return sorted((Entity(e.type, e.value, origin[e.start], origin[e.end - 1] + 1) for e in found),
+                  key=lambda entity: entity.start)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from nlp.digits import to_ascii_digits
+from nlp.digits import strip_invisible, to_ascii_digits
 
 _SEPARATORS = re.compile(r"[\s\-\u200c_.]+")
 
@@ -23,8 +23,8 @@ class NationalIdProblem(StrEnum):
 
 
 def clean_national_id(raw: str) -> str:
-    """Fold digits, drop spaces and dashes, left-pad 8-9 digits to 10."""
-    text = _SEPARATORS.sub("", to_ascii_digits(raw.strip()))
+    """Fold digits, drop invisible marks, spaces and dashes, left-pad 8-9 digits to 10."""
+    text = _SEPARATORS.sub("", to_ascii_digits(strip_invisible(raw)).strip())
     if text.isdigit() and 8 <= len(text) <= 9:
         text = text.zfill(10)
     return text
@@ -64,7 +64,7 @@ def mask_national_id(ten_digits: str) -> str:
 
 def normalize_mobile(raw: str) -> str | None:
     """+989XXXXXXXXX for any Iranian mobile form (09.., 9.., +98.., 0098..), else None."""
-    digits = re.sub(r"\D", "", to_ascii_digits(raw))
+    digits = re.sub(r"\D", "", to_ascii_digits(strip_invisible(raw)))
     if digits.startswith("0098"):
         digits = digits[4:]
     elif digits.startswith("98") and len(digits) == 12:
@@ -74,6 +74,12 @@ def normalize_mobile(raw: str) -> str | None:
     if len(digits) == 10 and digits.startswith("9"):
         return "+98" + digits
     return None
+
+
+def clean_case_number(raw: str) -> str:
+    """A case number as typed or pasted: digits folded to ASCII, invisible marks and outer blanks
+    dropped (inner separators are part of some municipalities' numbering and are kept)."""
+    return to_ascii_digits(strip_invisible(raw)).strip()
 
 
 def mask_mobile(normalized: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from nlp.digits import to_ascii_digits
 from nlp.identifiers import (
+    clean_case_number,
     clean_national_id,
     mask_mobile,
     mask_national_id,
@@ -201,7 +202,7 @@ def _identifier(fields: Mapping[str, Any], name: str, limit: int) -> str:
     value = _required(fields, name)
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise RowError(msg.bad_text(name))
-    text = to_ascii_digits(str(value)).strip()
+    text = clean_case_number(str(value))
     _check_text(name, text, limit)
     return text
 

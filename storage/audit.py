@@ -40,10 +40,20 @@ async def count_failures_for_chat(session: AsyncSession, platform: str, chat_id:
     return int(result.one())
 
 
-async def count_failures_for_nid(session: AsyncSession, nid_hash: str, since: datetime) -> int:
+async def failures_on_nid(session: AsyncSession, nid_hash: str, since: datetime) -> tuple[int, int]:
+    """(how many different chats, how many failures) on one national ID since `since`."""
     result = await session.exec(
-        select(func.count()).select_from(AuthAttempt).where(
+        select(AuthAttempt.platform, AuthAttempt.chat_id).where(
             AuthAttempt.nid_hash == nid_hash, col(AuthAttempt.succeeded).is_(False),
             col(AuthAttempt.at) >= since)
     )
-    return int(result.one())
+    rows = result.all()
+    return len(set(rows)), len(rows)
+
+
+async def event_since(session: AsyncSession, *, action: str, subject: str, ref: str, since: datetime) -> bool:
+    """Whether an event `action` on `subject` whose detail carries `ref` was recorded since `since`."""
+    result = await session.exec(
+        select(AuditEvent.detail).where(AuditEvent.action == action, AuditEvent.subject == subject,
+                                        col(AuditEvent.at) >= since))
+    return any(json.loads(detail or "{}").get("ref") == ref for detail in result.all())

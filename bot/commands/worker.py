@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.log_privacy import private_logs
 from bot.messengers import MissingBotToken, build_messenger, describe
 from bot.runtime import open_runtime
 from bot.settings import MissingSecretKey, load_settings
@@ -61,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
             await runtime.database.close()
         return metrics.as_dict()
 
-    counts = asyncio.run(main())
+    with private_logs(settings):
+        counts = asyncio.run(main())
     if args.metrics_file:
         args.metrics_file.write_text(json.dumps(counts))
     return 0
