@@ -76,7 +76,7 @@ def test_receipts_csv_has_the_estimated_column(tmp_path: Path, monkeypatch: pyte
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     header = rows[0]
     assert header[header.index("appeal_deadline_jalali") + 1] == "appeal_deadline_estimated"
-    assert header[-2:] == ["proof_seq", "proof_hash"]
+    assert header[-3:] == ["proof_seq", "proof_hash", "auth_proof"]
     assert len(rows) > 1
     # Nothing was delivered, so no deadline yet, and a boolean is written as in the JSON lines.
     column = header.index("appeal_deadline_estimated")

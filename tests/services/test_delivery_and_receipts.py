@@ -131,7 +131,7 @@ async def test_export_shows_deemed_service_and_the_appeal_deadline(db: Database,
     assert list(row) == list(RECEIPT_FIELDS)
     fields = list(row)
     assert fields[fields.index("appeal_deadline_jalali") + 1] == "appeal_deadline_estimated"
-    assert fields[-2:] == ["proof_seq", "proof_hash"]
+    assert fields[-3:] == ["proof_seq", "proof_hash", "auth_proof"]
     assert row["appeal_deadline_estimated"] is False
 
 
