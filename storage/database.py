@@ -94,6 +94,21 @@ class Database:
         await self.engine.dispose()
 
 
+async def schema_is_current(db: Database) -> bool:
+    """True when the database answers and its schema is at the newest migration."""
+    import sqlalchemy
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    heads = set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+    async with db.engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: sqlalchemy.inspect(sync).has_table("alembic_version"))
+        if not tables:
+            return False  # never migrated
+        rows = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
+    return {row[0] for row in rows} == heads
+
+
 def upgrade(url: str, revision: str = "head", *, proof_key: bytes | None = None) -> None:
     """Bring the schema to `revision` (synchronous: call it before the loop or in a thread).
 
