@@ -50,7 +50,7 @@ from services.broadcasts import BroadcastService  # noqa: E402
 from services.clock import system_clock  # noqa: E402
 from storage import broadcasts  # noqa: E402
 from storage.database import Database, upgrade  # noqa: E402
-from storage.outbox_models import OutboxMessage  # noqa: E402
+from storage.models import Message  # noqa: E402
 from tests.botapi.control import ControlClient  # noqa: E402
 from tests.delivery_kit import SECRET, seed_subscribers  # noqa: E402
 
@@ -96,8 +96,8 @@ class Monitor:
         """Achieved rate from the rows' sent_at: all messages over the span from the first to the last."""
         async with self.db.session() as session:
             result = await session.execute(  # type: ignore[deprecated]
-                select(func.min(OutboxMessage.sent_at), func.max(OutboxMessage.sent_at))
-                .where(OutboxMessage.kind == "broadcast", OutboxMessage.ref_id == self.broadcast_id))
+                select(func.min(Message.sent_at), func.max(Message.sent_at))
+                .where(Message.kind == "broadcast", Message.ref_id == self.broadcast_id))
             first, last = result.one()
         span = (last - first).total_seconds() if first and last else 0.0
         return {"busy_seconds": round(span, 2), "achieved_rate": round(total / span, 1) if span else 0.0}

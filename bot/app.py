@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,7 +10,6 @@ from pathlib import Path
 
 from bot.runtime import Runtime
 from bot.settings import Settings
-from handlers import render
 from handlers.answers import Answers, AnswerSettings, Understanding
 from handlers.conversation import Conversation, ConversationSettings, Plugin
 from handlers.payments import PaymentFlow
@@ -21,7 +21,6 @@ from services.broadcasts import BroadcastService
 from services.cases import CaseService
 from services.chat_scope import GroupNotes
 from services.clock import Clock, system_clock
-from services.delivery import NoticeDelivery
 from services.flood import FloodGuard, MemoryWindowCounter, WindowCounter
 from services.followups import FollowUps
 from services.handoff import HandoffService
@@ -29,7 +28,8 @@ from services.holidays import HolidayCalendar
 from services.law import LawPolicy
 from services.notices import NoticeService
 from services.offices import OfficeDirectory
-from services.payments import PaymentService, Reconciler
+from services.outgoing import Outgoing
+from services.payments import PaymentService
 from services.state import MemoryStateStore, StateStore
 
 
@@ -39,15 +39,17 @@ class App:
     law: LawPolicy
     auth: AuthService
     notices: NoticeService
-    delivery: NoticeDelivery
+    outgoing: Outgoing
     conversation: Conversation
     state: StateStore
     handoffs: HandoffService
     staff_chat_id: int | None
     flood: FloodGuard
+    # Set when a message is queued (a handoff, a staff reply): the engine in this process looks at once.
+    wake: asyncio.Event
+    clock: Clock
     # Fines paid in the chat: set only on Bale with BALE_PAYMENT_PROVIDER_TOKEN.
     payments: PaymentFlow | None = None
-    reconciler: Reconciler | None = None
 
 
 def law_policy(runtime: Runtime) -> LawPolicy:
@@ -76,9 +78,10 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
         alert_chats_per_id=settings.auth_alert_chats_per_id,
         window=timedelta(minutes=settings.auth_lockout_minutes)), clock)
     notices = NoticeService(db, law, clock)
-    delivery = NoticeDelivery(db, notices, render.notice_card, clock)
+    outgoing = Outgoing(db, clock)
+    wake = asyncio.Event()
     state = state or MemoryStateStore()
-    handoffs = HandoffService(db, clock)
+    handoffs = HandoffService(db, clock, on_queued=wake.set)
     payments = PaymentFlow(PaymentService(db, clock)) if settings.payment_token else None
     followups = FollowUps(state, clock)
     flood = FloodGuard(counter or MemoryWindowCounter(), clock, exempt_chat_id=settings.staff_chat_id)
@@ -103,5 +106,5 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
                  StaffReplies(handoffs, staff_chat_id=settings.staff_chat_id, staff_ids=settings.staff_ids),
                  *([payments] if payments is not None else [])],
         followups=followups)
-    return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id,
-               flood, payments, Reconciler(db, clock) if payments is not None else None)
+    return App(runtime, law, auth, notices, outgoing, conversation, state, handoffs, settings.staff_chat_id,
+               flood, wake, clock, payments)

@@ -16,10 +16,10 @@ from services.calendar import parse_datetime
 from services.clock import Clock
 from services.messaging import TEXT_LIMIT
 from storage import audit, broadcasts
+from storage.broadcast_models import BroadcastState
 from storage.broadcasts import PENDING
 from storage.database import Database
 from storage.models import CaseStatus, DeliveryStatus
-from storage.outbox_models import CANCELLED, BroadcastState
 
 CASE_STATUSES = tuple(s.value for s in CaseStatus)
 
@@ -150,7 +150,7 @@ class BroadcastService:
                                  sent=counts.get(DeliveryStatus.SENT.value, 0),
                                  failed=counts.get(DeliveryStatus.FAILED.value, 0),
                                  blocked=counts.get(DeliveryStatus.BLOCKED.value, 0), pending=pending,
-                                 cancelled=counts.get(CANCELLED, 0), scheduled_at=broadcast.scheduled_at)
+                                 cancelled=counts.get(DeliveryStatus.CANCELLED.value, 0), scheduled_at=broadcast.scheduled_at)
 
     async def cancel(self, broadcast_id: int, *, by: str) -> int | None:
         """Withdraw what is not yet sent; the count withdrawn, or None when it was not running."""

@@ -1,4 +1,5 @@
-"""What a claimed outgoing row says: a notice card, a reminder, or a broadcast's text.
+"""What a claimed row of the messenger lane says: a notice card, a reminder, a broadcast's text, or
+the text it was queued with (a handoff, a staff reply, a note).
 
 The renderers come from handlers (Persian texts live there) through the composition root.
 """
@@ -8,13 +9,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-from services.delivery import NoticeRenderer
-from services.messaging import OutgoingMessage
-from services.notices import NoticeService
+from services.messaging import MessageSender, OutgoingMessage, SentMessage
+from services.notices import NoticeService, NoticeView
 from storage import broadcasts
 from storage.database import Database
-from storage.outbox import Claimed
+from storage.messages import Claimed
+from storage.models import MessageKind
 
+NoticeRenderer = Callable[[NoticeView], OutgoingMessage]
 TextRenderer = Callable[[str], OutgoingMessage]
 
 
@@ -31,13 +33,15 @@ class MessageComposer:
 
     async def compose(self, claimed: Claimed) -> OutgoingMessage | None:
         """The message for this row; None when what it refers to is gone."""
-        if claimed.kind == "broadcast":
+        if claimed.body is not None:
+            return OutgoingMessage(claimed.body)
+        if claimed.kind == MessageKind.BROADCAST:
             text = await self._broadcast_text(claimed.ref_id)
             return None if text is None else self._broadcast_card(text)
         view = await self._notices.card(claimed.ref_id)
         if view is None:
             return None
-        return self._reminder_card(view) if claimed.kind == "reminder" else self._notice_card(view)
+        return self._reminder_card(view) if claimed.kind == MessageKind.REMINDER else self._notice_card(view)
 
     async def _broadcast_text(self, broadcast_id: int) -> str | None:
         if broadcast_id in self._texts:
@@ -50,3 +54,14 @@ class MessageComposer:
         if len(self._texts) > 64:
             self._texts.popitem(last=False)
         return broadcast.text
+
+
+class MessengerLaneSender:
+    """The messenger lane's sender: a composed message to the row's chat, through the messenger port."""
+
+    def __init__(self, sender: MessageSender) -> None:
+        self._sender = sender
+
+    async def send(self, claimed: Claimed, payload: object) -> SentMessage:
+        assert isinstance(payload, OutgoingMessage)
+        return await self._sender.send(claimed.chat_id, payload)

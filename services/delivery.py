@@ -1,33 +1,46 @@
-"""Delivering notices to bound chats: claim from the database, send, record the outcome.
+"""The delivery engine's vocabulary: lanes, outcomes, the retry policy, and what a refused send does.
 
-This is the engine every eblagh process runs on the embedded default (the shell, `eblagh run`);
-the database row is the truth, so a crash can repeat at most the messages in flight.
-Error kinds come from the messenger port: retry-after pauses the sender, unreachable marks the
-binding, permanent fails the row, transient retries with backoff up to a limit.
+Every outgoing message (a notice to a chat, a broadcast copy, a reminder, a question forwarded to
+staff, a staff reply, the note that tells whoever wrote how it went) is a row of `messages`
+(storage/messages.py) first, then an entry in its lane's queue. One engine sends them all:
+`eblagh run` in-process on the embedded default, any number of `eblagh worker`s with Redis.
+
+A lane is one road out, with its own sender, queue, pace and retry policy, so a slow or dead
+receiver on one lane never slows another. Today there is one, the messenger lane (per platform:
+Telegram or Bale). To add a lane (the integration API's HTTP status callbacks, say):
+
+1. add its name to `storage.models.LaneName` and queue its rows with `lane` set to it (`platform` and
+   `chat_id` then name its destinations, e.g. "http" and a webhook endpoint's id; `body` its payload);
+2. write a `LaneSender` that sends one composed payload and maps every failure to the four
+   `SendError` kinds (`Transient` for a receiver that is down, so it retries with backoff; `Permanent`
+   for a refusal that another try cannot help; `RetryAfter` pauses only this lane's budget);
+3. build a `Lane` for it in the composition root (bot/engine.py `build_lanes`): its composer (row ->
+   payload), its own `RateBudget` (its own Redis key), a `RetryPolicy` of its own (a receiver may be
+   retried over days: many attempts, a long `max_delay`) and its `LaneConfig`;
+4. optionally, settle hooks per kind (`Settler`), run in the transaction that records the outcome.
+
+The engine, the sweeper, the heartbeats and the recovery of a stopped worker's claims need no change.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.clock import Clock
-from services.messaging import MessageSender, OutgoingMessage, Permanent, RetryAfter, Transient, Unreachable
-from services.notices import NoticeService, NoticeView
-from storage import citizens, deliveries, outbox
-from storage.database import Database
-from storage.models import DeliveryStatus
-from storage.outbox import Claimed, Lane
+from services.delivery_ports import RateBudget, WorkQueue
+from services.messaging import Permanent, SentMessage, Transient, Undelivered, Unreachable, undelivered
+from storage import citizens, messages
+from storage.messages import Claimed
+from storage.models import DeliveryStatus, LaneName
 
 log = logging.getLogger(__name__)
-
-NoticeRenderer = Callable[[NoticeView], OutgoingMessage]
 
 
 @dataclass(frozen=True)
@@ -35,12 +48,67 @@ class RetryPolicy:
     max_attempts: int = 6
     base_delay: float = 2.0
     max_delay: float = 300.0
-    stale_claim: timedelta = timedelta(minutes=5)
 
     def delay(self, attempts: int, rng: random.Random) -> float:
         """Exponential backoff with full jitter, so many failed sends do not return in lockstep."""
         ceiling = min(self.max_delay, self.base_delay * 2 ** max(attempts - 1, 0))
         return rng.uniform(ceiling / 2, ceiling)
+
+
+@dataclass(frozen=True)
+class LaneConfig:
+    concurrency: int = 8  # messages in flight per worker
+    batch: int = 32  # entries taken from the queue (and claimed) at once
+    block_ms: int = 500  # how long a pull waits for new entries
+    claim_timeout: float = 60.0  # an entry idle this long in the queue is taken over (a fallback)
+    reclaim_interval: float = 5.0
+    record_interval: float = 0.05  # "sent" outcomes are written together at most this late
+    backend_retry: float = 0.5  # first wait when the database or Redis is away (doubles up to 5 s)
+    max_lateness: float = 0.01  # a slot missed by more than this is given up, not used late
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a message ended: arrived whole (`failure` None), or why not, and which parts did arrive."""
+
+    message_ids: tuple[int, ...] = ()
+    failure: Undelivered | None = None
+
+
+# Runs in the transaction that records the outcome of a message of its kind (sent, or refused for good).
+Settler = Callable[[AsyncSession, Claimed, Outcome], Awaitable[None]]
+
+
+class Composer(Protocol):
+    async def compose(self, claimed: Claimed) -> object | None:
+        """The payload for this row; None when what it refers to is gone."""
+        ...
+
+
+class LaneSender(Protocol):
+    async def send(self, claimed: Claimed, payload: object) -> SentMessage: ...
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One road out: which rows (lane name, destination platform), through which queue, composed how,
+    sent by whom, at what pace, retried how."""
+
+    name: LaneName
+    platform: str
+    queue: WorkQueue
+    budget: RateBudget
+    composer: Composer
+    sender: LaneSender
+    retry: RetryPolicy = RetryPolicy()
+    config: LaneConfig = LaneConfig()
+    settlers: Mapping[str, Settler] = field(default_factory=dict)
+    # The chats of this lane are messenger chats: a refused "unreachable" marks the chat's binding.
+    marks_chats: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"{self.name.value}:{self.platform}"
 
 
 @dataclass(frozen=True)
@@ -50,139 +118,46 @@ class Refusal:
 
     status: DeliveryStatus  # BLOCKED, FAILED, or QUEUED with retry_at
     error: str
+    failure: Undelivered
     retry_at: datetime | None = None
+    arrived: tuple[int, ...] = ()  # parts of the message that did arrive before the failure
 
 
-def refusal(error: Unreachable | Permanent | Transient, claimed: Claimed, what: str, policy: RetryPolicy,
-            rng: random.Random, clock: Clock, logger: logging.Logger) -> Refusal:
-    """The outcome of this send error for both delivery engines; `what` names the row in `logger`'s warnings.
-
-    Unreachable blocks the row; permanent fails it; transient queues it again after backoff, and fails
-    it once it has had `policy.max_attempts`.
-    """
+def refusal(error: Unreachable | Permanent | Transient, claimed: Claimed, policy: RetryPolicy,
+            rng: random.Random, clock: Clock) -> Refusal:
+    """Unreachable blocks the row; permanent fails it; transient queues it again after backoff, and fails
+    it once it has had `policy.max_attempts`."""
+    why, arrived = undelivered(error), tuple(error.sent_message_ids)
     if isinstance(error, Unreachable):
-        return Refusal(DeliveryStatus.BLOCKED, str(error))
+        return Refusal(DeliveryStatus.BLOCKED, str(error), why, arrived=arrived)
     if isinstance(error, Permanent):
-        logger.warning("%s refused: %s", what, error)
-        return Refusal(DeliveryStatus.FAILED, f"permanent: {error}")
+        log.warning("%s refused: %s", claimed.ref, error)
+        return Refusal(DeliveryStatus.FAILED, f"permanent: {error}", why, arrived=arrived)
     attempts = claimed.attempts + 1
     if attempts >= policy.max_attempts:
-        logger.warning("%s gave up after %d attempts: %s", what, attempts, error)
-        return Refusal(DeliveryStatus.FAILED, f"transient, gave up: {error}")
-    return Refusal(DeliveryStatus.QUEUED, str(error), clock() + timedelta(seconds=policy.delay(attempts, rng)))
+        log.warning("%s gave up after %d attempts: %s", claimed.ref, attempts, error)
+        return Refusal(DeliveryStatus.FAILED, f"transient, gave up: {error}", why, arrived=arrived)
+    return Refusal(DeliveryStatus.QUEUED, str(error), why,
+                   clock() + timedelta(seconds=policy.delay(attempts, rng)), arrived)
 
 
-async def record_refusal(session: AsyncSession, claimed: Claimed, refused: Refusal, clock: Clock) -> None:
-    """Write a refusal; a blocked row also marks its chat unreachable (as of now)."""
+async def record_refusal(session: AsyncSession, lane: Lane, claimed: Claimed, refused: Refusal, clock: Clock) -> None:
+    """Write a refusal; a blocked row also marks its chat unreachable (as of now); a final one is settled."""
     if refused.retry_at is not None:
-        await outbox.mark_retry(session, claimed.lane, claimed.id, refused.error, refused.retry_at)
+        await messages.mark_retry(session, claimed.id, refused.error, refused.retry_at)
         return
-    await outbox.mark_final(session, claimed.lane, claimed.id, refused.status, refused.error)
-    if refused.status is DeliveryStatus.BLOCKED:
+    await messages.mark_final(session, claimed.id, refused.status, refused.error)
+    if refused.status is DeliveryStatus.BLOCKED and lane.marks_chats:
         await citizens.mark_unreachable(session, claimed.platform, claimed.chat_id, clock())
+    settle = lane.settlers.get(claimed.kind)
+    if settle is not None:
+        await settle(session, claimed, Outcome(refused.arrived, refused.failure))
 
 
-@dataclass
-class DeliveryStats:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    blocked: int = 0
-    paused_for: float = 0.0
-
-    @property
-    def attempted(self) -> int:
-        return self.sent + self.retried + self.failed + self.blocked
-
-
-class NoticeDelivery:
-    def __init__(self, db: Database, notices: NoticeService, render: NoticeRenderer, clock: Clock,
-                 retry: RetryPolicy | None = None, rng: random.Random | None = None) -> None:
-        self._db = db
-        self._notices = notices
-        self._render = render
-        self._clock = clock
-        self._retry = retry or RetryPolicy()
-        self._rng = rng or random.Random()
-
-    async def enqueue_due(self) -> int:
-        """Queue what became due (new rulings, new bindings) since the last pass."""
-        async with self._db.session() as session:
-            return await deliveries.enqueue_due(session, self._clock())
-
-    async def deliver(self, sender: MessageSender, limit: int = 100) -> DeliveryStats:
-        """One pass: send up to `limit` due deliveries for this sender's platform."""
-        stats = DeliveryStats()
-        now = self._clock()
-        async with self._db.session() as session:
-            await outbox.release_stale(session, Lane.NOTICE, now - self._retry.stale_claim)
-            due = await outbox.due_ids(session, Lane.NOTICE, sender.platform, now, limit=limit)
-            claimed = sorted(await outbox.claim(session, Lane.NOTICE, due, now), key=lambda c: c.id)
-        for index, delivery in enumerate(claimed):
-            view = await self._notices.card(delivery.ref_id)
-            if view is None:
-                await self._finish(delivery.id, DeliveryStatus.FAILED, "notice vanished")
-                stats.failed += 1
-                continue
-            try:
-                sent = await sender.send(delivery.chat_id, self._render(view))
-            except RetryAfter as error:
-                # The whole bot must wait: put this and every later claim back, untouched.
-                stats.paused_for = error.seconds
-                until = self._clock() + timedelta(seconds=error.seconds)
-                for pending in claimed[index:]:
-                    await self._put_back(pending.id, str(error), until)
-                stats.retried += len(claimed) - index
-                break
-            except (Unreachable, Permanent, Transient) as error:
-                refused = refusal(error, delivery, f"delivery {delivery.id}", self._retry, self._rng, self._clock,
-                                  log)
-                async with self._db.session() as session:
-                    await record_refusal(session, delivery, refused, self._clock)
-                if refused.status is DeliveryStatus.BLOCKED:
-                    stats.blocked += 1
-                elif refused.status is DeliveryStatus.FAILED:
-                    stats.failed += 1
-                else:
-                    stats.retried += 1
-            else:
-                async with self._db.session() as session:
-                    await deliveries.mark_sent(session, delivery.id, delivery.ref_id, sent.message_id,
-                                               self._clock())
-                stats.sent += 1
-        return stats
-
-    async def run_once(self, sender: MessageSender, limit: int = 100) -> DeliveryStats:
-        await self.enqueue_due()
-        return await self.deliver(sender, limit)
-
-    async def run_forever(self, sender: MessageSender, interval: float = 1.0,
-                          stop: asyncio.Event | None = None) -> None:
-        """Poll for due deliveries until `stop` is set; a pass never dies on one error."""
-        stop = stop or asyncio.Event()
-        while not stop.is_set():
-            pause = interval
-            try:
-                stats = await self.run_once(sender)
-                pause = max(stats.paused_for, 0.0 if stats.attempted else interval)
-            except Exception:
-                log.exception("delivery pass failed; retrying")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=pause or 0.01)
-            except TimeoutError:
-                pass
-
-    async def _put_back(self, delivery_id: int, error: str, when: datetime) -> None:
-        """Queued again for `when`, no attempt spent."""
-        async with self._db.session() as session:
-            await outbox.mark_retry(session, Lane.NOTICE, delivery_id, error, when, count_attempt=False)
-
-    async def _finish(self, delivery_id: int, status: DeliveryStatus, error: str) -> None:
-        async with self._db.session() as session:
-            await outbox.mark_final(session, Lane.NOTICE, delivery_id, status, error)
-
-    async def chat_wrote_again(self, platform: str, chat_id: int) -> None:
-        """A blocked chat that writes again is reachable: resume what was held back."""
-        async with self._db.session() as session:
-            if await citizens.mark_reachable(session, platform, chat_id):
-                await deliveries.requeue_blocked_for_chat(session, platform, chat_id)
+async def record_sent(session: AsyncSession, lane: Lane, sent: list[tuple[Claimed, SentMessage, datetime]]) -> None:
+    """Write "sent" outcomes together, and settle those whose kind wants it, in one transaction."""
+    await messages.mark_sent(session, [(c, s.message_id, at) for c, s, at in sent])
+    for claimed, message, _at in sent:
+        settle = lane.settlers.get(claimed.kind)
+        if settle is not None:
+            await settle(session, claimed, Outcome(tuple(message.message_ids)))

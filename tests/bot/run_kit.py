@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.engine import EngineOptions
 from bot.messengers.bale_text import visible
 from bot.runner import RunOptions, run_bot
 from bot.runtime import Runtime
@@ -29,7 +30,8 @@ from storage.database import Database
 from tests.botapi import FakeBotAPI
 from tests.botapi.records import ChatMessage
 
-FAST = RunOptions(poll_timeout=1, delivery_interval=0.1, sweep_interval=0.3)
+FAST = RunOptions(poll_timeout=1, sweep_interval=0.3,
+                  engine=EngineOptions(sweep_interval=0.1, duty_interval=0.5, reconcile_interval=0.5))
 WEBHOOK_SECRET = "contract-secret_0123456789"
 
 

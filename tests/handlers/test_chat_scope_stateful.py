@@ -36,7 +36,7 @@ from storage.database import Database
 from storage.models import Notice, Receipt
 from tests.bot.run_kit import plain
 from tests.factories import create_case, create_citizen, create_ruling
-from tests.journey import Citizen, Clock, RecordingSender, make_app
+from tests.journey import Citizen, Clock, RecordingSender, deliver_due, make_app
 
 SECRET = b"stateful-secret-key-for-tests-only"
 # Three people, each the citizen of one file: (user id, national ID, mobile, case number, fine in Rials).
@@ -170,7 +170,7 @@ class ChatScope(RuleBasedStateMachine):
 
     @rule()
     def deliver(self) -> None:
-        self.run(self.app.delivery.run_once(self.sender))
+        self.run(deliver_due(self.app, self.sender))
 
     @rule()
     def restart(self) -> None:
