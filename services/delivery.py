@@ -65,6 +65,7 @@ class LaneConfig:
     record_interval: float = 0.05  # "sent" outcomes are written together at most this late
     backend_retry: float = 0.5  # first wait when the database or Redis is away (doubles up to 5 s)
     max_lateness: float = 0.01  # a slot missed by more than this is given up, not used late
+    chat_wait: float = 2.0  # a chat busy for at most this long is waited for; longer, the row goes back
 
 
 @dataclass(frozen=True)

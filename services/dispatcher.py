@@ -235,8 +235,12 @@ class LaneConsumer:
                 self.metrics.late_slots += 1
                 again = True
                 continue
+            if reservation.chat_busy and reservation.wait <= self._config.chat_wait:
+                # This chat's next slot is near: wait for it here (the claim is held by the heartbeat).
+                await asyncio.sleep(reservation.wait)
+                continue
             if reservation.chat_busy:
-                # Another message to this chat holds the slot: go back to the queue, no attempt spent.
+                # Another message to this chat holds the slot for long: back to the queue, no attempt spent.
                 until = self._clock() + timedelta(seconds=reservation.wait)
                 await self._record(messages.mark_retry, claimed.id, "chat rate", until, False)
                 self.metrics.deferred += 1

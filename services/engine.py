@@ -125,6 +125,7 @@ class DeliveryEngine:
 
         async def sweep() -> None:
             stats: SweepStats = await self.sweeper.sweep()
+            log.debug("sweep: %s", stats)
             if stats.created or stats.released:
                 log.info("sweep: %d new messages, %d released from stopped workers", stats.created, stats.released)
 

@@ -64,7 +64,8 @@ def worker_settings(db: Database, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
-FAST = EngineOptions(concurrency=8, claim_timeout=3.0, heartbeat_ttl=3.0, sweep_interval=0.2, duty_interval=0.5,
+# Paced at 0.96: these workers share one event loop with the fake server, whose own stalls look like bursts.
+FAST = EngineOptions(concurrency=8, pace=0.96, claim_timeout=3.0, heartbeat_ttl=3.0, sweep_interval=0.2, duty_interval=0.5,
                      progress_interval=60.0, retry=RetryPolicy(max_attempts=6, base_delay=0.1, max_delay=0.5))
 
 

@@ -24,6 +24,7 @@ from bot.settings import Settings
 from handlers.callbacks import Action
 from handlers.conversation import Plugin
 from handlers.events import Chat, CommandReceived, Response, TextReceived
+from services.clock import Clock, system_clock
 from services.messaging import OutgoingMessage
 from services.privacy import Hasher
 from storage.database import Database
@@ -62,10 +63,12 @@ def settings_for(api: FakeBotAPI, secret: bytes, *, framework: str, mode: str, p
 
 @asynccontextmanager
 async def running(settings: Settings, db: Database, secret: bytes, *, model: Any = None,
-                  plugins: Sequence[Plugin] = (), options: RunOptions = FAST) -> AsyncIterator[asyncio.Task[int]]:
+                  plugins: Sequence[Plugin] = (), options: RunOptions = FAST,
+                  clock: Clock = system_clock) -> AsyncIterator[asyncio.Task[int]]:
     runtime = Runtime(settings=settings, database=db, hasher=Hasher(secret))
     stop = asyncio.Event()
-    task = asyncio.create_task(run_bot(runtime, stop=stop, model=model, options=options, plugins=plugins))
+    task = asyncio.create_task(run_bot(runtime, stop=stop, model=model, options=options, plugins=plugins,
+                                       clock=clock))
     try:
         if settings.webhook_url:
             await until(lambda: task.done() or _listening(settings.webhook_listen), what="webhook server")

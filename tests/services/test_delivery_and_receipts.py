@@ -159,3 +159,20 @@ async def test_export_marks_a_deadline_that_depends_on_an_estimated_holiday(db: 
     assert record.appeal_deadline_jalali == "1415/09/25"
     assert record.appeal_deadline_estimated is True
     assert record.as_dict()["appeal_deadline_estimated"] is True
+
+
+async def test_logout_cancels_what_is_queued_for_the_chat_and_a_new_login_brings_it_back(
+        db: Database, secret: bytes) -> None:
+    app = make_app(db, secret, Clock())
+    await _bound_citizen_with_ruling(db, secret, app)
+    person = Citizen(app, RecordingSender(), user_id=700)
+    await person.command("logout")
+    (delivery,) = await _deliveries(db)
+    assert delivery.status == "cancelled"  # in the logout's own transaction
+    assert (await deliver_due(app, person.sender)).attempted == 0
+    # The same citizen logs in again in that chat: the notice is theirs, so it goes now.
+    await person.says("0012345679")
+    await person.shares("09121234567")
+    assert (await deliver_due(app, person.sender)).sent == 1
+    (delivery,) = await _deliveries(db)
+    assert delivery.status == "sent"
