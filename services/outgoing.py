@@ -17,4 +17,4 @@ class Outgoing:
         queues the notices that came meanwhile)."""
         async with self._db.session() as session:
             if await citizens.mark_reachable(session, platform, chat_id):
-                await messages.requeue_blocked_for_chat(session, platform, chat_id)
+                await messages.requeue_blocked_for_chat(session, platform, chat_id, self._clock())

@@ -24,6 +24,7 @@ from services.delivery import Lane
 from services.delivery_ports import Heartbeats
 from storage import messages
 from storage.database import Database
+from storage.messages import Position
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Sweeper:
         self._max_backlog = max_backlog
         self._page = page
         self._pages_per_pass = pages_per_pass
-        self._cursor: dict[str, int] = {}
+        self._cursor: dict[str, Position | None] = {}
         # A worker whose beat is missing is taken as stopped only once it has stayed missing `confirm`
         # seconds (more than a beat's interval): after Redis lost its data, live workers beat again first.
         self._confirm = confirm
@@ -95,22 +96,22 @@ class Sweeper:
 
     async def _queue_due(self, lane: Lane) -> int:
         room = self._max_backlog - await lane.queue.backlog()
-        # Go on from where the last pass stopped, so a large queue is not read from the top each time;
-        # at the end, the next pass starts over (rows queued again for a retry have low ids).
-        after = self._cursor.get(lane.key, 0)
+        # Go on from where the last pass stopped, so a large backlog is not read from the top each time;
+        # at the end, the next pass starts over (a retry may have become due before the cursor).
+        after = self._cursor.get(lane.key)
         queued = 0
         now = self._clock()
         for _ in range(self._pages_per_pass):
             if room <= 0:
                 break
             async with self._db.session() as session:
-                ids = await messages.due_ids(session, lane.name.value, lane.platform, now, after_id=after,
-                                             limit=self._page)
-            if not ids:
-                after = 0
+                page = await messages.due_page(session, lane.name.value, lane.platform, now, after=after,
+                                               limit=self._page)
+            if not page:
+                after = None
                 break
-            after = ids[-1]
-            missing = await lane.queue.missing(messages.refs_of(ids))
+            after = page[-1][1]
+            missing = await lane.queue.missing(messages.refs_of([row_id for row_id, _at in page]))
             added = await lane.queue.push(missing[:room])
             queued += added
             room -= added

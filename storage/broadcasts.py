@@ -68,9 +68,11 @@ async def start(session: AsyncSession, broadcast_id: int, segment_kind: str, val
     chats = recipients_query(segment_kind, value).subquery()
     source = select(
         literal(LaneName.MESSENGER.value), literal(MessageKind.BROADCAST.value), literal(broadcast_id), chats.c.platform, chats.c.chat_id,
-        literal(DeliveryStatus.QUEUED.value), literal(0), literal(now, type_=UTCDateTime()))
+        literal(DeliveryStatus.QUEUED.value), literal(0), literal(now, type_=UTCDateTime()),
+        literal(now, type_=UTCDateTime()))
     result = await session.execute(insert(Message).from_select(  # type: ignore[deprecated]
-        ["lane", "kind", "ref_id", "platform", "chat_id", "status", "attempts", "created_at"], source))
+        ["lane", "kind", "ref_id", "platform", "chat_id", "status", "attempts", "created_at", "next_attempt_at"],
+        source))
     count = int(result.rowcount or 0)  # type: ignore[attr-defined]
     await session.execute(update(Broadcast).where(col(Broadcast.id) == broadcast_id)  # type: ignore[deprecated]
                           .values(recipients=count))

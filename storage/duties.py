@@ -46,7 +46,7 @@ async def queue_reminder(session: AsyncSession, notice_id: int, now: datetime) -
         select(literal(LaneName.MESSENGER.value), literal(MessageKind.REMINDER.value), col(Notice.id),
                col(ChatBinding.platform),
                col(ChatBinding.chat_id), literal(DeliveryStatus.QUEUED.value), literal(0),
-               literal(now, type_=UTCDateTime()))
+               literal(now, type_=UTCDateTime()), literal(now, type_=UTCDateTime()))
         .join(ChatBinding, col(ChatBinding.citizen_id) == col(Notice.citizen_id))
         .where(col(Notice.id) == notice_id, col(ChatBinding.active).is_(True),
                col(ChatBinding.unreachable_at).is_(None),
@@ -56,7 +56,8 @@ async def queue_reminder(session: AsyncSession, notice_id: int, now: datetime) -
                                col(Message.chat_id) == col(ChatBinding.chat_id)))
     )
     result = await session.execute(insert(Message).from_select(  # type: ignore[deprecated]
-        ["lane", "kind", "ref_id", "platform", "chat_id", "status", "attempts", "created_at"], source))
+        ["lane", "kind", "ref_id", "platform", "chat_id", "status", "attempts", "created_at", "next_attempt_at"],
+        source))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

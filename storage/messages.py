@@ -29,6 +29,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -90,7 +91,7 @@ def parse_ref(ref: str) -> int | None:
 
 
 def _due(now: datetime):  # type: ignore[no-untyped-def]
-    return or_(MESSAGES.c.next_attempt_at.is_(None), MESSAGES.c.next_attempt_at <= now)
+    return MESSAGES.c.next_attempt_at <= now
 
 
 def _claimed(row: dict[str, object]) -> Claimed:
@@ -191,15 +192,21 @@ async def unnamed_claims(session: AsyncSession) -> bool:
 # What is due ---------------------------------------------------------------------------------------
 
 
-async def due_ids(session: AsyncSession, lane: str, platform: str, now: datetime, *, after_id: int = 0,
-                  limit: int = 1000) -> list[int]:
-    """Queued, due messages of this lane and destination platform in id order, from `after_id` on."""
+Position = tuple[datetime, int]  # (next_attempt_at, id): where a page of due messages ends
+
+
+async def due_page(session: AsyncSession, lane: str, platform: str, now: datetime, *, after: Position | None = None,
+                   limit: int = 1000) -> list[tuple[int, Position]]:
+    """Queued messages of this lane and destination platform that are due by `now`, oldest due first, from
+    `after` on: one range of an index holding queued rows only, however many are waiting for later."""
+    query = select(MESSAGES.c.id, MESSAGES.c.next_attempt_at).where(
+        _QUEUED, MESSAGES.c.lane == lane, MESSAGES.c.platform == platform, _due(now))
+    if after is not None:
+        query = query.where(tuple_(MESSAGES.c.next_attempt_at, MESSAGES.c.id) > tuple_(literal(after[0], UTCDateTime()),
+                                                                                       literal(after[1])))
     result = await session.execute(  # type: ignore[deprecated]
-        select(MESSAGES.c.id)
-        .where(_QUEUED, MESSAGES.c.lane == lane, MESSAGES.c.platform == platform, MESSAGES.c.id > after_id,
-               _due(now))
-        .order_by(MESSAGES.c.id).limit(limit))
-    return [int(i) for i in result.scalars().all()]
+        query.order_by(MESSAGES.c.next_attempt_at, MESSAGES.c.id).limit(limit))
+    return [(int(i), (at, int(i))) for i, at in result.all()]
 
 
 # Fanning notices out to chats ----------------------------------------------------------------------
@@ -211,12 +218,12 @@ def _notice_rows(now: datetime):  # type: ignore[no-untyped-def]
                              MESSAGES.c.platform == BINDINGS.c.platform, MESSAGES.c.chat_id == BINDINGS.c.chat_id)
     return (select(literal(LaneName.MESSENGER.value), literal(MessageKind.NOTICE.value), NOTICES.c.id,
                    BINDINGS.c.platform, BINDINGS.c.chat_id, literal(DeliveryStatus.QUEUED.value), literal(0),
-                   literal(now, type_=UTCDateTime()))
+                   literal(now, type_=UTCDateTime()), literal(now, type_=UTCDateTime()))
             .join(BINDINGS, BINDINGS.c.citizen_id == NOTICES.c.citizen_id)
             .where(BINDINGS.c.active.is_(True), BINDINGS.c.unreachable_at.is_(None), ~present))
 
 
-_COLUMNS = ["lane", "kind", "ref_id", "platform", "chat_id", "status", "attempts", "created_at"]
+_COLUMNS = ["lane", "kind", "ref_id", "platform", "chat_id", "status", "attempts", "created_at", "next_attempt_at"]
 
 
 async def _insert_new(session: AsyncSession, source: Select) -> int:  # type: ignore[type-arg]
@@ -261,7 +268,7 @@ async def _fan_out_bindings(session: AsyncSession, binding_ids: list[int], now: 
         update(MESSAGES).where(MESSAGES.c.kind == MessageKind.NOTICE.value,
                                MESSAGES.c.status == DeliveryStatus.CANCELLED.value,
                                exists().where(mine))
-        .values(status=DeliveryStatus.QUEUED.value, next_attempt_at=None, last_error=None))
+        .values(status=DeliveryStatus.QUEUED.value, next_attempt_at=now, last_error=None))
     inserted = await _insert_new(session, _notice_rows(now).where(BINDINGS.c.id.in_(binding_ids)))
     await session.execute(update(BINDINGS).where(BINDINGS.c.id.in_(binding_ids))  # type: ignore[deprecated]
                           .values(fanned_out_at=now))
@@ -283,20 +290,20 @@ async def queue(session: AsyncSession, *, kind: MessageKind, ref_id: int, platfo
     result = await session.execute(insert(MESSAGES).values(  # type: ignore[deprecated]
         lane=lane.value, kind=kind.value, ref_id=ref_id, platform=platform, chat_id=chat_id,
         status=DeliveryStatus.QUEUED.value, attempts=0, body=body, origin_id=origin_id,
-        notify_chat_id=notify_chat_id, created_at=now).returning(MESSAGES.c.id))
+        notify_chat_id=notify_chat_id, created_at=now, next_attempt_at=now).returning(MESSAGES.c.id))
     return int(result.scalar_one())
 
 
 # A chat's own changes --------------------------------------------------------------------------------
 
 
-async def requeue_blocked_for_chat(session: AsyncSession, platform: str, chat_id: int) -> int:
+async def requeue_blocked_for_chat(session: AsyncSession, platform: str, chat_id: int, now: datetime) -> int:
     """The citizen wrote again after blocking: what was blocked may go now."""
     result = await session.execute(  # type: ignore[deprecated]
         update(MESSAGES)
         .where(MESSAGES.c.platform == platform, MESSAGES.c.chat_id == chat_id,
                MESSAGES.c.status == DeliveryStatus.BLOCKED.value)
-        .values(status=DeliveryStatus.QUEUED.value, next_attempt_at=None))
+        .values(status=DeliveryStatus.QUEUED.value, next_attempt_at=now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -185,8 +185,8 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("kind", "ref_id", "platform", "chat_id", name="uq_messages_ref_chat"),
         # What the sweeper reads every pass: only queued and in-flight rows are in these indexes.
-        Index("ix_messages_queued", "lane", "platform", "id", sqlite_where=sql_text("status = 'queued'"),
-              postgresql_where=sql_text("status = 'queued'")),
+        Index("ix_messages_due", "lane", "platform", "next_attempt_at", "id",
+              sqlite_where=sql_text("status = 'queued'"), postgresql_where=sql_text("status = 'queued'")),
         Index("ix_messages_sending", "claimed_by", sqlite_where=sql_text("status = 'sending'"),
               postgresql_where=sql_text("status = 'sending'")),
         Index("ix_messages_ref_status", "kind", "ref_id", "status"),
@@ -209,7 +209,7 @@ class Message(SQLModel, table=True):
     origin_id: int | None = Field(default=None, sa_type=BigInteger)  # see MessageKind
     notify_chat_id: int | None = Field(default=None, sa_type=BigInteger)  # who hears how it went
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
-    next_attempt_at: datetime | None = Field(default=None, sa_column=_utc())
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))  # due from then
     claimed_at: datetime | None = Field(default=None, sa_column=_utc())
     claimed_by: str | None = Field(default=None, max_length=64)  # the worker whose heartbeat holds it
     sent_at: datetime | None = Field(default=None, sa_column=_utc())

@@ -57,14 +57,15 @@ def upgrade() -> None:
     sa.Column('origin_id', sa.BigInteger(), nullable=True),
     sa.Column('notify_chat_id', sa.BigInteger(), nullable=True),
     sa.Column('created_at', _UTC(), nullable=False),
-    sa.Column('next_attempt_at', _UTC(), nullable=True),
+    sa.Column('next_attempt_at', _UTC(), nullable=False),
     sa.Column('claimed_at', _UTC(), nullable=True),
     sa.Column('claimed_by', _STR(length=64), nullable=True),
     sa.Column('sent_at', _UTC(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('kind', 'ref_id', 'platform', 'chat_id', name='uq_messages_ref_chat')
     )
-    op.create_index('ix_messages_queued', 'messages', ['lane', 'platform', 'id'], **_partial("status = 'queued'"))
+    op.create_index('ix_messages_due', 'messages', ['lane', 'platform', 'next_attempt_at', 'id'],
+                    **_partial("status = 'queued'"))
     op.create_index('ix_messages_sending', 'messages', ['claimed_by'], **_partial("status = 'sending'"))
     op.create_index('ix_messages_ref_status', 'messages', ['kind', 'ref_id', 'status'])
     op.create_index('ix_messages_chat', 'messages', ['platform', 'chat_id'])
@@ -72,19 +73,21 @@ def upgrade() -> None:
     op.add_column('chat_bindings', sa.Column('fanned_out_at', _UTC(), nullable=True))
 
     columns = ", ".join(_COMMON)
+    # A row is due from next_attempt_at (never NULL now: the sweeper's due query is an index range).
+    picked = columns.replace("next_attempt_at", "COALESCE(next_attempt_at, created_at)")
     op.execute(f"INSERT INTO messages (id, lane, kind, ref_id, {columns}) "
-               f"SELECT id, 'messenger', 'notice', notice_id, {columns} FROM deliveries")
+               f"SELECT id, 'messenger', 'notice', notice_id, {picked} FROM deliveries")
     bind = op.get_bind()
     offset = int(bind.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM deliveries")).scalar() or 0)
     op.execute(f"INSERT INTO messages (id, lane, kind, ref_id, {columns}) "
-               f"SELECT id + {offset}, 'messenger', kind, ref_id, {columns} FROM outbox")
+               f"SELECT id + {offset}, 'messenger', kind, ref_id, {picked} FROM outbox")
 
     # What the old sweeper would have queued on its next pass, then everything counts as fanned out.
     now = datetime.now(UTC)
     stamp = sa.bindparam("now", now, type_=_UTC())
     bind.execute(sa.text(
-        "INSERT INTO messages (lane, kind, ref_id, platform, chat_id, status, attempts, created_at) "
-        "SELECT 'messenger', 'notice', n.id, b.platform, b.chat_id, 'queued', 0, :now "
+        "INSERT INTO messages (lane, kind, ref_id, platform, chat_id, status, attempts, created_at, next_attempt_at) "
+        "SELECT 'messenger', 'notice', n.id, b.platform, b.chat_id, 'queued', 0, :now, :now "
         "FROM notices n JOIN chat_bindings b ON b.citizen_id = n.citizen_id "
         "WHERE b.active AND b.unreachable_at IS NULL AND NOT EXISTS ("
         "SELECT 1 FROM messages m WHERE m.kind = 'notice' AND m.ref_id = n.id "
