@@ -41,7 +41,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.getLogger("bot.worker").setLevel(logging.INFO)
+    for name in ("bot.worker", "bot.engine", "services.engine", "services.sweeper"):
+        logging.getLogger(name).setLevel(logging.INFO)
     settings = load_settings()
     try:
         runtime = open_runtime(settings)
