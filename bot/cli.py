@@ -26,13 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"bot.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"bot.commands.{name}":
-                raise
-            continue  # not built yet
-        module.register(subparsers)
+        # Every listed module exists: a missing one, or a missing library it imports, is an error to see.
+        importlib.import_module(f"bot.commands.{name}").register(subparsers)
     return parser
 
 

@@ -15,16 +15,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.service_dates import ServiceRule
 from storage.files import make_private_dir, tighten, write_private_file
+from storage.vocabulary import Platform
+
+__all__ = ["Framework", "Platform", "Settings"]
 
 
 class Framework(StrEnum):
     AIOGRAM = "aiogram"
     PTB = "ptb"
-
-
-class Platform(StrEnum):
-    TELEGRAM = "telegram"
-    BALE = "bale"
 
 
 class Settings(BaseSettings):

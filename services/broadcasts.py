@@ -19,7 +19,8 @@ from storage import audit, broadcasts
 from storage.broadcast_models import BroadcastState
 from storage.broadcasts import PENDING
 from storage.database import Database
-from storage.models import CaseStatus, DeliveryStatus
+from storage.models import DeliveryStatus
+from storage.vocabulary import DISTRICTS, CaseStatus
 
 CASE_STATUSES = tuple(s.value for s in CaseStatus)
 
@@ -54,7 +55,7 @@ class Segment:
         if not sep or kind not in ("district", "status"):
             raise BroadcastError(BroadcastProblem.UNKNOWN_SEGMENT, raw)
         if kind == "district":
-            if not value.isdigit() or not 1 <= int(value) <= 99:
+            if not value.isdigit() or int(value) not in DISTRICTS:
                 raise BroadcastError(BroadcastProblem.BAD_DISTRICT, value)
             return cls("district", int(value))
         if value not in CASE_STATUSES:

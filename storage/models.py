@@ -14,32 +14,13 @@ from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from storage.types import BigIntPK, UTCDateTime, utcnow
+from storage.vocabulary import CaseStatus, Commission, RulingKind
+
+__all__ = ["CaseStatus", "Commission", "RulingKind"]  # the vocabularies, for the tables' readers
 
 
 def _utc(nullable: bool = True, index: bool = False) -> Column:  # type: ignore[type-arg]
     return Column(UTCDateTime(), nullable=nullable, index=index)
-
-
-class CaseStatus(StrEnum):
-    REGISTERED = "registered"
-    AWAITING_DEFENSE = "awaiting_defense"
-    HEARING_SCHEDULED = "hearing_scheduled"
-    RULING_ISSUED = "ruling_issued"
-    UNDER_APPEAL = "under_appeal"
-    FINAL = "final"
-    CLOSED = "closed"
-
-
-class RulingKind(StrEnum):
-    FINE = "fine"
-    DEMOLITION = "demolition"
-    RESTORATION = "restoration"
-    OTHER = "other"
-
-
-class Commission(StrEnum):
-    FIRST = "first"
-    APPEAL = "appeal"
 
 
 class DeliveryStatus(StrEnum):
