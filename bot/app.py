@@ -19,18 +19,18 @@ from nlp import IntentModel
 from services.auth import AuthPolicy, AuthService
 from services.broadcasts import BroadcastService
 from services.cases import CaseService
-from services.chat_scope import GroupNotes
 from services.clock import Clock, system_clock
-from services.flood import FloodGuard, MemoryWindowCounter, WindowCounter
-from services.followups import FollowUps
+from services.conversation.chat_scope import GroupNotes
+from services.conversation.flood import FloodGuard, MemoryWindowCounter, WindowCounter
+from services.conversation.followups import FollowUps
+from services.conversation.state import MemoryStateStore, StateStore
+from services.delivery.outgoing import Outgoing
 from services.handoff import HandoffService
-from services.holidays import HolidayCalendar
-from services.law import LawPolicy
+from services.law.holidays import HolidayCalendar
+from services.law.policy import LawPolicy
 from services.notices import NoticeService
 from services.offices import OfficeDirectory
-from services.outgoing import Outgoing
 from services.payments import PaymentService
-from services.state import MemoryStateStore, StateStore
 
 
 @dataclass

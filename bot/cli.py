@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from bot import log_privacy
 from bot.settings import MissingSecretKey
-from services.holidays import HolidayOverridesError
+from services.law.holidays import HolidayOverridesError
 
 # Subcommand modules, in the order `eblagh --help` lists them.
 COMMAND_MODULES = ("shell", "run", "worker", "web", "imports", "receipts", "payments", "broadcast", "db", "nlp",

@@ -7,7 +7,7 @@ import logging
 from bot.app import App
 from handlers import render, texts
 from handlers.events import ButtonTapped, Event, Response
-from services.flood import Admission
+from services.conversation.flood import Admission
 from services.messaging import MessageSender, OutgoingMessage, SendError
 
 log = logging.getLogger(__name__)

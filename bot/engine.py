@@ -20,9 +20,11 @@ from handlers import render
 from handlers.outbox_cards import broadcast_card, reminder_card
 from handlers.relay_notes import RelayNoteTexts
 from services.clock import Clock, system_clock
-from services.composer import MessageComposer, MessengerLaneSender
-from services.delivery import Lane, LaneConfig, RetryPolicy
-from services.delivery_ports import (
+from services.delivery.composer import MessageComposer, MessengerLaneSender
+from services.delivery.duties import TimedDuties
+from services.delivery.engine import DeliveryEngine, EngineConfig, TimedJob
+from services.delivery.lanes import Lane, LaneConfig, RetryPolicy
+from services.delivery.ports import (
     Heartbeats,
     Lease,
     MemoryHeartbeats,
@@ -32,8 +34,6 @@ from services.delivery_ports import (
     RateBudget,
     WorkQueue,
 )
-from services.duties import TimedDuties
-from services.engine import DeliveryEngine, EngineConfig, TimedJob
 from services.handoff import relay_settlers
 from services.messaging import MessageSender
 from services.notices import NoticeService

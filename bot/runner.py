@@ -40,8 +40,8 @@ from handlers.conversation import Plugin
 from handlers.texts import COMMANDS_MENU
 from services.chat_lock import ChatLocks, MemoryChatLocks
 from services.clock import Clock, sleep_or_stop, system_clock
+from services.conversation.state import ChatState
 from services.messaging import SendError
-from services.state import ChatState
 from services.update_ledger import DatabaseUpdateLedger, UpdateLedger
 from storage import citizens
 from storage.redis_chat_lock import RedisChatLocks

@@ -21,7 +21,7 @@ from bot.messengers.console import PLATFORM, ConsoleMessenger
 from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, TextReceived
 from nlp.identifiers import normalize_mobile
 from services.clock import sleep_or_stop
-from services.delivery_ports import MemoryHeartbeats, MemoryLease, MemoryWorkQueue, UnlimitedBudget
+from services.delivery.ports import MemoryHeartbeats, MemoryLease, MemoryWorkQueue, UnlimitedBudget
 
 FIRST_USER = 1001
 SHELL_HELP = (

@@ -16,7 +16,7 @@ from typing import cast
 from bot.engine import Backends, EngineOptions, build_engine, consumer_name, open_backends
 from bot.runtime import Runtime
 from services.clock import Clock, sleep_or_stop, system_clock
-from services.dispatcher import LaneMetrics
+from services.delivery.consumer import LaneMetrics
 from services.messaging import MessageSender
 from services.payments import TransactionInquirer
 

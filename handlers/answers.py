@@ -3,7 +3,7 @@
 The message is analysed by the intent model (nlp/); every question in it is answered in order.
 Case questions only ever read the chat's own citizen; a case number that is not theirs is refused
 without saying whose it is. A follow-up question leans on the case the chat last talked about
-(handlers/followups.py; the context is kept by services/followups.py).
+(handlers/followups.py; the context is kept by services/conversation/followups.py).
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from handlers.callbacks import Action, encode
 from handlers.events import Chat, Response
 from handlers.payments import pay_button
 from nlp.intents import OUT_OF_SCOPE, Analysis
-from services.calendar import format_rials, jalali_date, tehran_date
 from services.cases import CaseService, CaseView, CitizenOverview, RulingView
-from services.flood import Admission, FloodGuard
-from services.followups import CaseContext, FollowUps
+from services.conversation.flood import Admission, FloodGuard
+from services.conversation.followups import CaseContext, FollowUps
 from services.handoff import HandoffService
+from services.law.calendar import format_rials, jalali_date, tehran_date
+from services.law.service_dates import Commission, ServiceKind
 from services.messaging import Button, OutgoingMessage
 from services.offices import OfficeDirectory
-from services.service_dates import Commission, ServiceKind
 
 CASE_INTENTS = frozenset({"case_status", "hearing_date", "ruling", "fine_amount", "payment", "appeal_deadline"})
 SMALL_TALK = frozenset({"greeting", "thanks", "help"})

@@ -2,7 +2,7 @@
 
 Segments: `all`; `district:N` (citizens whose own district is N or who have a case in district N);
 `status:S` (citizens with a case in status S). The text is sent as plain text (HTML-escaped by the
-renderer), at most 4096 characters. A time without a zone is Tehran's (services.calendar). An immediate broadcast gets
+renderer), at most 4096 characters. A time without a zone is Tehran's (services.law.calendar). An immediate broadcast gets
 its recipients in the same transaction that records it; a scheduled one when a worker starts it.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from services.calendar import parse_datetime
 from services.clock import Clock
+from services.law.calendar import parse_datetime
 from services.messaging import TEXT_LIMIT
 from storage import audit, broadcasts
 from storage.broadcast_models import BroadcastState

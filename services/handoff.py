@@ -16,7 +16,7 @@ from typing import Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.clock import Clock
-from services.delivery import Outcome, Settler
+from services.delivery.lanes import Outcome, Settler
 from services.messaging import OutgoingMessage, Undelivered
 from storage import handoffs, messages
 from storage.database import Database

@@ -4,7 +4,7 @@ A row moves queued -> sending (claimed by one worker) -> sent | failed | blocked
 later `next_attempt_at`, or to cancelled. The database row is the truth: claiming is a conditional
 UPDATE from queued to sending that names the claiming worker (`claimed_by`), so a message reaches one
 sender at a time however many queues hand it out, and a crash can repeat at most the messages in flight.
-A worker's claims are held by its heartbeat (services/delivery_ports.py); when it stops, `release`
+A worker's claims are held by its heartbeat (services/delivery/ports.py); when it stops, `release`
 gives them back.
 
 The sweeper's reads go through partial indexes (queued rows, sending rows, notices and chats not yet

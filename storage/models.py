@@ -49,7 +49,7 @@ class MessageKind(StrEnum):
 
 class LaneName(StrEnum):
     """The roads out (messages.lane). Each has its own queue, sender, pace and retry policy
-    (services/delivery.py); the lead adds the integration API's HTTP callbacks as a lane of its own."""
+    (services/delivery/lanes.py); the lead adds the integration API's HTTP callbacks as a lane of its own."""
 
     MESSENGER = "messenger"
 
@@ -155,7 +155,7 @@ class Notice(SQLModel, table=True):
 
 class Message(SQLModel, table=True):
     """One outgoing message to one destination, whatever it carries: the source of truth for what was
-    sent, whatever the queue says. The delivery engine (services/delivery.py) claims, sends and records it.
+    sent, whatever the queue says. The delivery engine (services/delivery/lanes.py) claims, sends and records it.
 
     `platform` and `chat_id` name the destination within the lane: a messenger and a chat for the
     messenger lane (another lane may use them for its own destinations, e.g. a webhook endpoint).

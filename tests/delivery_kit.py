@@ -22,8 +22,8 @@ from bot.settings import Settings
 from bot.worker import run_worker
 from services.broadcasts import BroadcastProgress, BroadcastService, Segment
 from services.clock import system_clock
-from services.delivery import RetryPolicy
-from services.dispatcher import LaneMetrics
+from services.delivery.consumer import LaneMetrics
+from services.delivery.lanes import RetryPolicy
 from services.messaging import MessageSender
 from services.privacy import Hasher
 from storage.database import Database

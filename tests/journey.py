@@ -14,11 +14,11 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from handlers.answers import Understanding
 from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, Response, TextReceived
-from services.delivery_ports import MemoryHeartbeats, MemoryLease, MemoryWorkQueue, UnlimitedBudget
-from services.engine import DrainStats
+from services.conversation.state import StateStore
+from services.delivery.engine import DrainStats
+from services.delivery.ports import MemoryHeartbeats, MemoryLease, MemoryWorkQueue, UnlimitedBudget
 from services.messaging import ChatKind, MessageSender, OutgoingMessage, SentMessage
 from services.privacy import Hasher
-from services.state import StateStore
 from storage.database import Database
 
 

@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    for name in ("bot.worker", "bot.engine", "services.engine", "services.sweeper"):
+    for name in ("bot.worker", "bot.engine", "services.delivery.engine", "services.delivery.sweeper"):
         logging.getLogger(name).setLevel(logging.INFO)
     settings = load_settings()
     try:

@@ -14,7 +14,7 @@ from bot.engine import EngineOptions
 from bot.runner import RunOptions
 from handlers import texts
 from handlers.callbacks import Action
-from services.calendar import format_rials
+from services.law.calendar import format_rials
 from storage.database import Database
 from storage.models import Ruling
 from storage.payment_models import Payment

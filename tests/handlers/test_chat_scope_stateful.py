@@ -29,7 +29,7 @@ from handlers import texts
 from handlers.callbacks import Action, encode
 from handlers.events import Response
 from nlp.digits import to_persian_digits
-from services.calendar import format_rials
+from services.law.calendar import format_rials
 from services.messaging import ChatKind, OutgoingMessage
 from services.privacy import Hasher
 from storage.database import Database

@@ -18,8 +18,8 @@ from handlers.callbacks import Action, decode
 from handlers.events import Response
 from handlers.followups import Reading, read
 from nlp import IntentModel
+from services.conversation.state import ChatState, MemoryStateStore, StateStore
 from services.privacy import Hasher
-from services.state import ChatState, MemoryStateStore, StateStore
 from storage.database import Database
 from storage.redis_state import RedisStateStore
 from tests.factories import create_case, create_citizen, create_ruling

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from bot.cli import main
 from bot.messengers import build_messenger
 from bot.runtime import Runtime
-from services.duties import TimedDuties
+from services.delivery.duties import TimedDuties
 from services.messaging import ChatKind
 from services.notices import OpenedNotice
 from services.privacy import Hasher
@@ -298,7 +298,7 @@ async def test_concurrent_appends_on_postgresql_make_one_unbroken_chain(pg_db: D
 
 @pytest.mark.redis
 async def test_workers_record_notice_deliveries_in_the_chain(db: Database, redis_url: str, secret: bytes) -> None:
-    """The worker engine (services/dispatcher.py) writes "sent" in batches: each one chained."""
+    """The worker engine (services/delivery/consumer.py) writes "sent" in batches: each one chained."""
     chats = list(range(82_001, 82_021))
     await _citizens_with_notices(db, chats)
     async with FakeBotAPI(users=chats, limits=Limits(global_per_second=100, chat_per_second=1)) as api:

@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.app import law_policy
 from bot.runtime import Runtime
 from services.broadcasts import BroadcastService, Segment
-from services.duties import TimedDuties
+from services.delivery.duties import TimedDuties
 from services.privacy import Hasher
 from storage.database import Database
 from storage.models import AuditEvent, ChatBinding, Citizen, Message, Notice

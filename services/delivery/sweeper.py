@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from services.clock import Clock
-from services.delivery import Lane
-from services.delivery_ports import Heartbeats
+from services.delivery.lanes import Lane
+from services.delivery.ports import Heartbeats
 from storage import messages
 from storage.database import Database
 from storage.messages import Position

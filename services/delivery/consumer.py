@@ -5,7 +5,7 @@ Order of truth: rows are claimed in the database (queued -> sending by this work
 UPDATE) before anything is sent, and a queue entry is acknowledged only after its outcome is recorded.
 So a duplicate queue entry (a reclaimed entry, a sweeper's re-queue after Redis lost its data) is
 harmless, and a crash repeats at most the messages in flight: sent, and not yet recorded. The claims
-live as long as this worker's heartbeat (services/engine.py); when it stops, the others release them.
+live as long as this worker's heartbeat (services/delivery/engine.py); when it stops, the others release them.
 
 Claims and "sent" outcomes are written in batches (one UPDATE for a batch of claims, one executemany
 for the outcomes of the last `record_interval`), which keeps the database cost a message small.
@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from services.clock import Clock, sleep_or_stop
-from services.delivery import Lane, record_refusal, record_sent, refusal
-from services.delivery_ports import QueueItem
+from services.delivery.lanes import Lane, record_refusal, record_sent, refusal
+from services.delivery.ports import QueueItem
 from services.messaging import Permanent, RetryAfter, SentMessage, Transient, Unreachable
 from storage import messages
 from storage.database import Database

@@ -25,8 +25,8 @@ from nlp.identifiers import (
     national_id_problem,
     normalize_mobile,
 )
-from services import import_messages as msg
-from services.calendar import parse_date, parse_datetime, tehran_date
+from services.imports import messages as msg
+from services.law.calendar import parse_date, parse_datetime, tehran_date
 from services.privacy import Hasher
 from storage.vocabulary import DISTRICTS, CaseStatus, Commission, Platform, RulingKind
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from services.calendar import add_jalali_months, as_utc, end_of_tehran_day, tehran_date
-from services.holidays import Holiday, HolidayCalendar
+from services.law.calendar import add_jalali_months, as_utc, end_of_tehran_day, tehran_date
+from services.law.holidays import Holiday, HolidayCalendar
 from storage.vocabulary import Commission
 
 __all__ = ["Commission", "ServiceKind", "ServiceRule"]

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from services.clock import Clock, sleep_or_stop
-from services.delivery import Lane
-from services.delivery_ports import Heartbeats, Lease
-from services.dispatcher import LaneConsumer, LaneMetrics
-from services.sweeper import Sweeper, SweepStats
+from services.delivery.consumer import LaneConsumer, LaneMetrics
+from services.delivery.lanes import Lane
+from services.delivery.ports import Heartbeats, Lease
+from services.delivery.sweeper import Sweeper, SweepStats
 from storage.database import Database
 
 log = logging.getLogger(__name__)

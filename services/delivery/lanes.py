@@ -34,7 +34,7 @@ from typing import Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.clock import Clock
-from services.delivery_ports import RateBudget, WorkQueue
+from services.delivery.ports import RateBudget, WorkQueue
 from services.messaging import Permanent, SentMessage, Transient, Undelivered, Unreachable, undelivered
 from storage import citizens, messages
 from storage.messages import Claimed
