@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from redis.asyncio import Redis
 
 from bot.app import App, build_app
+from bot.chat_lock import ChatLocks, MemoryChatLocks
 from bot.engine import EngineOptions, build_engine, consumer_name, open_backends
 from bot.log_privacy import private_logs
 from bot.messengers import BotApiMessenger, build_messenger, describe
@@ -34,15 +35,14 @@ from bot.pipeline import UpdatePipeline
 from bot.polling import PollingFailed, poll
 from bot.runtime import Runtime
 from bot.settings import Framework, Platform, Settings
+from bot.update_ledger import DatabaseUpdateLedger, UpdateLedger
 from bot.webhook import WebhookServer, webhook_route
 from handlers.answers import Understanding
 from handlers.conversation import Plugin
 from handlers.texts import COMMANDS_MENU
-from services.chat_lock import ChatLocks, MemoryChatLocks
 from services.clock import Clock, sleep_or_stop, system_clock
 from services.conversation.state import ChatState
 from services.messaging import SendError
-from services.update_ledger import DatabaseUpdateLedger, UpdateLedger
 from storage import citizens
 from storage.redis_chat_lock import RedisChatLocks
 from storage.redis_state import RedisStateStore
