@@ -14,7 +14,7 @@ Telegram or Bale). To add a lane (the integration API's HTTP status callbacks, s
 2. write a `LaneSender` that sends one composed payload and maps every failure to the four
    `SendError` kinds (`Transient` for a receiver that is down, so it retries with backoff; `Permanent`
    for a refusal that another try cannot help; `RetryAfter` pauses only this lane's budget);
-3. build a `Lane` for it in the composition root (bot/engine.py `build_lanes`): its composer (row ->
+3. build a `Lane` for it in the composition root (bot/engine.py, beside `messenger_lane`, listed in `build_engine`): its composer (row ->
    payload), its own `RateBudget` (its own Redis key), a `RetryPolicy` of its own (a receiver may be
    retried over days: many attempts, a long `max_delay`) and its `LaneConfig`;
 4. optionally, settle hooks per kind (`Settler`), run in the transaction that records the outcome.
