@@ -160,7 +160,8 @@ async def test_without_a_bale_provider_token_there_is_no_pay_button(
         answer = await person.expect("دبیرخانه کمیسیون ماده ۱۰۰ منطقه")
     for message in (summary, answer):
         assert all(data.split(":")[0] != Action.PAY.value for row in message.buttons for _, data in row)
-    assert "pre_checkout_query" not in api.allowed_updates
+    if platform == "telegram":  # Bale's getUpdates takes no allowed_updates (docs/bale.md)
+        assert "pre_checkout_query" not in api.allowed_updates
     assert api.payments.invoices == {}
     api.assert_nothing_refused()
     assert api.unanswered_callbacks == []
