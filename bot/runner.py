@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from bot.app import App, build_app
+from bot.callback_lane import run_callbacks
 from bot.log_privacy import private_logs
 from bot.messengers import BotApiMessenger, build_messenger, describe
 from bot.messengers.botapi import allowed_updates
@@ -140,6 +141,7 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
         else delivery_stop.wait())
     sweeper = asyncio.create_task(_sweep(pipeline, stop, options.sweep_interval))
     reconciling = asyncio.create_task(_reconcile(app, messenger, stop, options.reconcile_interval))
+    callbacks = asyncio.create_task(run_callbacks(app.runtime, delivery_stop))  # the integration API's callbacks
     status = 0
     try:
         if settings.webhook_url:
@@ -157,6 +159,7 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
         await pipeline.settle()
         delivery_stop.set()  # the pass in progress finishes first
         await delivery
+        await callbacks
         for task in (sweeper, reconciling):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.app import law_policy
+from bot.callback_lane import run_callbacks
 from bot.runtime import Runtime
 from handlers import render
 from handlers.outbox_cards import broadcast_card, reminder_card
@@ -120,7 +121,8 @@ async def run_worker(runtime: Runtime, sender: MessageSender, stop: asyncio.Even
 
     side = [asyncio.create_task(_periodic(sweep, "sweep", options.sweep_interval, name, backends.lease, stop)),
             asyncio.create_task(_periodic(duty, "duties", options.duty_interval, name, backends.lease, stop)),
-            asyncio.create_task(_progress(dispatcher.metrics, options.progress_interval, stop))]
+            asyncio.create_task(_progress(dispatcher.metrics, options.progress_interval, stop)),
+            asyncio.create_task(run_callbacks(runtime, stop, clock=clock))]  # the callback lane (integration API)
     log.info("worker %s started on %s (rate %.1f/s, chat %.2f/s, %s)", name, sender.platform,
              settings.delivery_rate, settings.delivery_chat_rate, "redis" if settings.redis_url else "in-process")
     try:

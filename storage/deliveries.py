@@ -15,7 +15,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import proof
+from storage import api_events, proof
+from storage.api_models import EventType
 from storage.models import ChatBinding, Delivery, DeliveryStatus, Notice
 from storage.proof import ProofEvent
 from storage.proof_models import ProofKind
@@ -31,6 +32,7 @@ async def enqueue_due(session: AsyncSession, now: datetime, citizen_id: int | No
         )
         .join(ChatBinding, col(ChatBinding.citizen_id) == col(Notice.citizen_id))
         .where(
+            Notice.__table__.c.test.is_(False),  # type: ignore[attr-defined]  # integration API: a `--test` key's rulings are never sent
             col(ChatBinding.active).is_(True),
             col(ChatBinding.unreachable_at).is_(None),
             ~exists().where(
@@ -66,6 +68,8 @@ async def mark_sent(session: AsyncSession, delivery_id: int, notice_id: int, mes
         .values(first_delivered_at=now)
     )
     if chat is not None:
+        await api_events.append(session, [api_events.NewEvent(
+            EventType.NOTICE_DELIVERED, now, notice_id, {"platform": str(chat.platform)})])
         await proof.append(session, [ProofEvent(ProofKind.DELIVERED, notice_id, now, delivery_id,
                                                 str(chat.platform), int(chat.chat_id))])
 

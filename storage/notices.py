@@ -11,7 +11,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import proof
+from storage import api_events, proof
+from storage.api_models import EventType
 from storage.models import Case, ChatBinding, Citizen, Delivery, Notice, Receipt, Ruling
 from storage.proof import ProofEvent
 from storage.proof_models import ProofKind
@@ -78,6 +79,8 @@ async def record_first_view(session: AsyncSession, notice_id: int, *, platform: 
     receipt = Receipt(notice_id=notice_id, platform=platform, chat_id=chat_id, user_id=user_id, viewed_at=at)
     session.add(receipt)
     await session.flush()
+    await api_events.append(session, [api_events.NewEvent(EventType.NOTICE_VIEWED, at, notice_id,
+                                                          {"platform": platform, "viewed_at": at.isoformat()})])
     await proof.append(session, [ProofEvent(ProofKind.VIEWED, notice_id, at, receipt.id, platform, chat_id,
                                             user_id)])
     return True

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import proof
+from storage import api_events, proof
+from storage.api_models import EventType
 from storage.models import Delivery, DeliveryStatus, Notice
 from storage.outbox_models import OutboxMessage
 from storage.proof import ProofEvent
@@ -105,6 +106,9 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Claimed, int, da
                 update(notices).where(notices.c.id == bindparam("notice_id"), notices.c.first_delivered_at.is_(None))
                 .values(first_delivered_at=bindparam("at")),
                 [{"notice_id": c.ref_id, "at": at} for c, _mid, at in rows])
+    await api_events.append(session, [api_events.NewEvent(EventType.NOTICE_DELIVERED, at, c.ref_id,
+                                                          {"platform": c.platform})
+                                      for c, _mid, at in sent if c.lane is Lane.NOTICE])
     # Last, after every row lock this transaction takes: the chain's head lock is held only to commit.
     await proof.append(session, [ProofEvent(ProofKind.DELIVERED, c.ref_id, at, c.id, c.platform, c.chat_id)
                                  for c, _mid, at in sent if c.lane is Lane.NOTICE])
@@ -122,10 +126,17 @@ async def mark_retry(session: AsyncSession, lane: Lane, row_id: int, error: str,
 
 async def mark_final(session: AsyncSession, lane: Lane, row_id: int, status: DeliveryStatus, error: str) -> None:
     table = _table(lane)
-    await session.execute(  # type: ignore[deprecated]
+    result = await session.execute(  # type: ignore[deprecated]
         update(table).where(table.c.id == row_id)
         .values(status=status.value, last_error=error[:500], attempts=table.c.attempts + 1, claimed_at=None)
+        .returning(*table.c)
     )
+    row = result.mappings().first()
+    if lane is Lane.NOTICE and row is not None and status in (DeliveryStatus.FAILED, DeliveryStatus.BLOCKED):
+        reason = "blocked" if status is DeliveryStatus.BLOCKED else "failed"
+        await api_events.append(session, [api_events.NewEvent(
+            EventType.NOTICE_FAILED, datetime.now(UTC), int(row["notice_id"]),
+            {"platform": str(row["platform"]), "reason": reason})])
 
 
 async def touch(session: AsyncSession, lane: Lane, row_ids: Sequence[int], now: datetime) -> None:

@@ -17,8 +17,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 409: "conflict", 413: "too_large", 422: "invalid", 429: "rate_limited"}.get(error.status_code, "error")
-        return JSONResponse(error_body(error.status_code, code, str(error.detail)), status_code=error.status_code,
-                            headers=getattr(error, "headers", None))
+        detail = error.detail
+        if isinstance(detail, dict):  # {"message", "message_fa"[, "code"]}: the Persian text too
+            body = error_body(error.status_code, str(detail.get("code") or code), str(detail.get("message", "")),
+                              str(detail.get("message_fa", "")))
+        else:
+            body = error_body(error.status_code, code, str(detail))
+        return JSONResponse(body, status_code=error.status_code, headers=getattr(error, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
