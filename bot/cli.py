@@ -17,7 +17,7 @@ from bot.settings import MissingSecretKey
 from services.holidays import HolidayOverridesError
 
 # Subcommand modules, in the order `eblagh --help` lists them.
-COMMAND_MODULES = ("shell", "run", "worker", "web", "imports", "receipts", "payments", "broadcast", "db", "nlp",
+COMMAND_MODULES = ("shell", "run", "worker", "web", "staff", "imports", "receipts", "payments", "broadcast", "db", "nlp",
                    "holidays")
 
 

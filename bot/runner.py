@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from bot.app import App, build_app
+from bot.app import App, build_app, outbox_delivery
 from bot.log_privacy import private_logs
 from bot.messengers import BotApiMessenger, build_messenger, describe
 from bot.messengers.botapi import allowed_updates
@@ -138,6 +138,10 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
     delivery = asyncio.create_task(
         app.delivery.run_forever(messenger, options.delivery_interval, delivery_stop) if options.deliver_notices
         else delivery_stop.wait())
+    # Broadcast copies, reminders and dashboard replies too, unless `eblagh worker`s deliver.
+    outbox_pass = asyncio.create_task(
+        outbox_delivery(app).run_forever(messenger, options.delivery_interval, delivery_stop)
+        if options.deliver_notices else delivery_stop.wait())
     sweeper = asyncio.create_task(_sweep(pipeline, stop, options.sweep_interval))
     reconciling = asyncio.create_task(_reconcile(app, messenger, stop, options.reconcile_interval))
     status = 0
@@ -157,6 +161,7 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
         await pipeline.settle()
         delivery_stop.set()  # the pass in progress finishes first
         await delivery
+        await outbox_pass
         for task in (sweeper, reconciling):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
