@@ -63,14 +63,13 @@ async def notice_timings(session: AsyncSession, since: datetime) -> list[NoticeT
 
 
 async def delivery_outcomes_since(session: AsyncSession, since: datetime) -> tuple[int, int]:
-    """(sent, failed) notice deliveries created since `since`."""
-    result = await session.execute(
-        sa_select(col(Delivery.status), func.count()).where(col(Delivery.created_at) >= since,
-                                                            col(Delivery.status).in_([DeliveryStatus.SENT.value,
-                                                                                      DeliveryStatus.FAILED.value]))
-        .group_by(col(Delivery.status)))
-    counts = {status: int(n) for status, n in result.all()}
-    return counts.get(DeliveryStatus.SENT.value, 0), counts.get(DeliveryStatus.FAILED.value, 0)
+    """(sent, failed) notice deliveries: sent since `since`, and failed for good among those queued since."""
+    count = sa_select(func.count()).select_from(Delivery)
+    sent = await _count(session, count.where(col(Delivery.status) == DeliveryStatus.SENT.value,
+                                             col(Delivery.sent_at) >= since))
+    failed = await _count(session, count.where(col(Delivery.status) == DeliveryStatus.FAILED.value,
+                                               col(Delivery.created_at) >= since))
+    return sent, failed
 
 
 async def queue_state(session: AsyncSession) -> tuple[int, datetime | None]:

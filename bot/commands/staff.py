@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.runtime import open_runtime
@@ -49,8 +50,12 @@ def _print_enrolment(enrolment: Enrolment, what: str) -> None:
     print(f"TOTP enrolment:    {enrolment.otpauth_uri}")
 
 
-async def _with_accounts(job: Any) -> int:
-    runtime = open_runtime()
+def _with_accounts(job: Any) -> int:
+    runtime = open_runtime()  # before the loop: the embedded default upgrades its schema here
+    return asyncio.run(_run(runtime, job))
+
+
+async def _run(runtime: Any, job: Any) -> int:
     try:
         return int(await job(StaffAccounts(runtime.database, system_clock)))
     except StaffError as error:
@@ -64,14 +69,14 @@ def _add(args: argparse.Namespace) -> int:
     async def job(accounts: StaffAccounts) -> int:
         _print_enrolment(await accounts.add(args.username, Role(args.role), by=_actor()), f"added ({args.role})")
         return 0
-    return asyncio.run(_with_accounts(job))
+    return _with_accounts(job)
 
 
 def _reset(args: argparse.Namespace) -> int:
     async def job(accounts: StaffAccounts) -> int:
         _print_enrolment(await accounts.reset(args.username, by=_actor()), "reset")
         return 0
-    return asyncio.run(_with_accounts(job))
+    return _with_accounts(job)
 
 
 def _disable(args: argparse.Namespace) -> int:
@@ -79,14 +84,15 @@ def _disable(args: argparse.Namespace) -> int:
         await accounts.disable(args.username, by=_actor())
         print(f"disabled {args.username.strip().lower()}")
         return 0
-    return asyncio.run(_with_accounts(job))
+    return _with_accounts(job)
 
 
 def _list(args: argparse.Namespace) -> int:
     async def job(accounts: StaffAccounts) -> int:
         for line in await accounts.list():
-            state = "disabled" if line.disabled else "locked" if line.locked_until else "active"
+            locked = line.locked_until is not None and line.locked_until > datetime.now(UTC)
+            state = "disabled" if line.disabled else "locked" if locked else "active"
             last = line.last_login_at.isoformat(timespec="seconds") if line.last_login_at else "-"
             print(f"{line.username}\t{line.role}\t{state}\tlast login {last}")
         return 0
-    return asyncio.run(_with_accounts(job))
+    return _with_accounts(job)
