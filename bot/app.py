@@ -12,6 +12,7 @@ from bot.settings import Settings
 from handlers import render
 from handlers.answers import Answers, AnswerSettings, Understanding
 from handlers.conversation import Conversation, ConversationSettings, Plugin
+from handlers.outbox_cards import broadcast_card, reminder_card, staff_reply_card
 from handlers.payments import PaymentFlow
 from handlers.staff import StaffCommands
 from handlers.staff_replies import StaffReplies
@@ -21,6 +22,7 @@ from services.broadcasts import BroadcastService
 from services.cases import CaseService
 from services.chat_scope import GroupNotes
 from services.clock import Clock, system_clock
+from services.composer import MessageComposer
 from services.delivery import NoticeDelivery
 from services.flood import FloodGuard, MemoryWindowCounter, WindowCounter
 from services.followups import FollowUps
@@ -29,6 +31,7 @@ from services.holidays import HolidayCalendar
 from services.law import LawPolicy
 from services.notices import NoticeService
 from services.offices import OfficeDirectory
+from services.outbox_delivery import OutboxDelivery
 from services.payments import PaymentService, Reconciler
 from services.state import MemoryStateStore, StateStore
 
@@ -48,6 +51,7 @@ class App:
     # Fines paid in the chat: set only on Bale with BALE_PAYMENT_PROVIDER_TOKEN.
     payments: PaymentFlow | None = None
     reconciler: Reconciler | None = None
+    clock: Clock = system_clock
 
 
 def law_policy(runtime: Runtime) -> LawPolicy:
@@ -59,6 +63,14 @@ def law_policy(runtime: Runtime) -> LawPolicy:
 def load_intent_model(settings: Settings, cache_dir: Path | None = None) -> IntentModel:
     """The intent model, trained on first use and cached in the data folder."""
     return IntentModel.load(cache_dir=cache_dir or settings.data_dir / "cache")
+
+
+def outbox_delivery(app: App) -> OutboxDelivery:
+    """The outbox lane of `eblagh run`: broadcasts, reminders and dashboard replies."""
+    db = app.runtime.database
+    composer = MessageComposer(db, app.notices, notice_card=render.notice_card, reminder_card=reminder_card,
+                               broadcast_card=broadcast_card, staff_reply_card=staff_reply_card)
+    return OutboxDelivery(db, composer, app.clock)
 
 
 def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStore | None = None,
@@ -104,4 +116,4 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
                  *([payments] if payments is not None else [])],
         followups=followups)
     return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id,
-               flood, payments, Reconciler(db, clock) if payments is not None else None)
+               flood, payments, Reconciler(db, clock) if payments is not None else None, clock)

@@ -17,7 +17,7 @@ from bot.settings import MissingSecretKey, load_settings
 from services.holidays import HolidayOverridesError
 
 # Subcommand modules, in the order `eblagh --help` lists them.
-COMMAND_MODULES = ("shell", "run", "worker", "web", "apikey", "imports", "receipts", "payments", "broadcast", "db", "nlp",
+COMMAND_MODULES = ("shell", "run", "worker", "web", "staff", "apikey", "imports", "receipts", "payments", "broadcast", "db", "nlp",
                    "holidays")
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from bot.app import App, build_app
+from bot.app import App, build_app, outbox_delivery
 from bot.callback_lane import run_callbacks
 from bot.log_privacy import private_logs
 from bot.messengers import BotApiMessenger, build_messenger, describe
@@ -139,6 +139,10 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
     delivery = asyncio.create_task(
         app.delivery.run_forever(messenger, options.delivery_interval, delivery_stop) if options.deliver_notices
         else delivery_stop.wait())
+    # Broadcast copies, reminders and dashboard replies too, unless `eblagh worker`s deliver.
+    outbox_pass = asyncio.create_task(
+        outbox_delivery(app).run_forever(messenger, options.delivery_interval, delivery_stop)
+        if options.deliver_notices else delivery_stop.wait())
     sweeper = asyncio.create_task(_sweep(pipeline, stop, options.sweep_interval))
     reconciling = asyncio.create_task(_reconcile(app, messenger, stop, options.reconcile_interval))
     callbacks = asyncio.create_task(run_callbacks(app.runtime, delivery_stop))  # the integration API's callbacks
@@ -160,6 +164,7 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
         delivery_stop.set()  # the pass in progress finishes first
         await delivery
         await callbacks
+        await outbox_pass
         for task in (sweeper, reconciling):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from bot.app import law_policy
 from bot.runtime import Runtime
+from bot.staff_wiring import staff_services
 from services.api_keys import ApiKeyService
 from services.api_rate import MemoryRateLimiter, RateLimiter
 from services.api_reads import RulingReader
@@ -20,12 +21,14 @@ from services.metrics import Metrics
 from services.webhooks import WebhookService
 from web.api import ApiServices, install_api
 from web.app import WebDeps, WebSettings, create_app
+from web.staff import build_staff_router, staff_extras
 
 
 def web_deps(runtime: Runtime) -> WebDeps:
     settings = runtime.settings
-    return WebDeps(health=HealthService(runtime.database, settings.redis_url),
-                   settings=WebSettings(api_rate=settings.api_rate))
+    web_settings = WebSettings(api_rate=settings.api_rate, secure_cookies=settings.web_secure_cookies)
+    return WebDeps(health=HealthService(runtime.database, settings.redis_url), settings=web_settings,
+                   extra=staff_extras(staff_services(runtime, secure_cookies=web_settings.secure_cookies)))
 
 
 def api_services(runtime: Runtime, *, clock: Clock = system_clock, metrics: Metrics | None = None,
@@ -49,5 +52,5 @@ def api_services(runtime: Runtime, *, clock: Clock = system_clock, metrics: Metr
 
 
 def build_web_app(runtime: Runtime) -> FastAPI:
-    app = create_app(web_deps(runtime))
+    app = create_app(web_deps(runtime), [build_staff_router()])
     return install_api(app, api_services(runtime))

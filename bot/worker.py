@@ -21,7 +21,7 @@ from bot.app import law_policy
 from bot.callback_lane import run_callbacks
 from bot.runtime import Runtime
 from handlers import render
-from handlers.outbox_cards import broadcast_card, reminder_card
+from handlers.outbox_cards import broadcast_card, reminder_card, staff_reply_card
 from services.clock import Clock, system_clock
 from services.composer import MessageComposer
 from services.delivery import RetryPolicy
@@ -101,7 +101,8 @@ async def run_worker(runtime: Runtime, sender: MessageSender, stop: asyncio.Even
     backends = backends or open_backends(runtime, options, sender.platform)
     law = law_policy(runtime)
     composer = MessageComposer(db, NoticeService(db, law, clock), notice_card=render.notice_card,
-                               reminder_card=reminder_card, broadcast_card=broadcast_card)
+                               reminder_card=reminder_card, broadcast_card=broadcast_card,
+                               staff_reply_card=staff_reply_card)
     config = WorkerConfig(concurrency=options.concurrency, claim_timeout=options.claim_timeout)
     dispatcher = Dispatcher(db, backends.queue, backends.budget, sender, composer, clock, consumer=name,
                             retry=options.retry, config=config)

@@ -54,9 +54,9 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BATCH_SIZE", "CSV_KINDS", "DATABASE_ERRORS", "DEFAULT_ACTOR", "IMPORTERS", "ImportFileError", "ImportReport", "Progress", "RowProblem",
-           "ITEM_KINDS", "import_cases", "import_citizens", "import_items", "import_rulings",
-           "import_subscribers"]
+__all__ = ["BATCH_SIZE", "CSV_KINDS", "DATABASE_ERRORS", "DEFAULT_ACTOR", "IMPORTERS", "ITEM_KINDS", "ImportFileError",
+           "ImportPreview", "ImportReport", "Progress", "RowProblem", "import_cases", "import_citizens", "import_items",
+           "import_rulings", "import_subscribers", "validate_import"]
 
 DEFAULT_ACTOR = "import"
 """The audit trail's actor when the caller names none (the CLI gives `cli:<OS user>`)."""
@@ -455,6 +455,48 @@ async def import_items(db: Database, hasher: Hasher, kind: str, items: Sequence[
         raise ValueError(f"not an item kind: {kind}")
     return await _run(db, hasher, kind, items, _read_items, parse, write, total=len(items), progress=None,  # type: ignore[arg-type, misc]
                       batch_size=max(len(items), 1), when=when, actor=actor, source=source, per_row=True)
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What a file would do, read and checked row by row, with nothing written."""
+
+    kind: str
+    rows: int
+    good: int
+    problems: list[RowProblem]
+
+
+def validate_import(kind: str, lines: Iterable[str], hasher: Hasher, *, now: datetime | None = None) -> ImportPreview:
+    """Check every row as the importer would (fields, duplicates in the file), writing nothing. Whether a
+    row's citizen or case exists is known only when it is applied. Raises ImportFileError as importing does."""
+    readers: dict[str, tuple[Reader, Parser[Any]]] = {
+        "citizens": (partial(read_csv, columns=CITIZEN_COLUMNS), parse_citizen),
+        "cases": (read_jsonl, parse_case),
+        "rulings": (read_jsonl, partial(parse_ruling, today=tehran_date(now or utcnow()))),
+        "subscribers": (partial(read_csv, columns=SUBSCRIBER_COLUMNS), parse_subscriber),
+    }
+    reader, parse = readers[kind]
+    problems: list[RowProblem] = []
+    first_line_of: dict[Hashable, int] = {}
+    rows = good = 0
+    for item in reader(lines):
+        rows += 1
+        if isinstance(item, RowProblem):
+            problems.append(item)
+            continue
+        line, fields = item
+        try:
+            row = parse(line, fields, hasher)
+        except RowError as error:
+            problems.append(RowProblem(line, str(error)))
+            continue
+        first = first_line_of.setdefault(row.key, line)
+        if first != line:
+            problems.append(RowProblem(line, msg.duplicate_in_file(KEY_FIELDS[type(row)], first)))
+            continue
+        good += 1
+    return ImportPreview(kind, rows, good, sorted(problems, key=lambda p: p.line))
 
 
 class Importer(Protocol):

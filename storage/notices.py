@@ -98,8 +98,10 @@ class ReceiptRow:
     binding: ChatBinding | None = None  # the delivery's chat binding (how the phone was proven)
 
 
-async def iter_receipt_rows(session: AsyncSession, batch: int = 2000) -> AsyncIterator[ReceiptRow]:
-    """Every notice joined to each of its deliveries, in notice order, streamed in batches."""
+async def iter_receipt_rows(session: AsyncSession, batch: int = 2000,
+                            notice_id: int | None = None) -> AsyncIterator[ReceiptRow]:
+    """Every notice (or the one `notice_id`) joined to each of its deliveries, in notice order, streamed
+    in batches."""
     last_notice, last_delivery = 0, 0
     while True:
         query = (
@@ -117,6 +119,8 @@ async def iter_receipt_rows(session: AsyncSession, batch: int = 2000) -> AsyncIt
             .order_by(col(Notice.id), col(Delivery.id))
             .limit(batch)
         )
+        if notice_id is not None:
+            query = query.where(col(Notice.id) == notice_id)
         rows = (await session.execute(query)).all()
         if not rows:
             return

@@ -30,6 +30,7 @@ class BroadcastState(StrEnum):
 class OutboxKind(StrEnum):
     BROADCAST = "broadcast"  # ref_id: broadcasts.id
     REMINDER = "reminder"  # ref_id: notices.id
+    STAFF_REPLY = "staff_reply"  # ref_id: staff_replies.id (an answer written in the dashboard's inbox)
 
 
 CANCELLED = "cancelled"  # an outbox status beside DeliveryStatus: its broadcast was cancelled
