@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot.commands.payments import write_payments
+from bot.commands.exporting import write_rows
+from bot.commands.payments import payment_rows
 from bot.messengers.aiogram_adapter import AiogramMessenger, build_bot
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -188,7 +189,7 @@ async def test_the_export(db: Database, secret: bytes) -> None:
     runtime = Runtime(settings=Settings(_env_file=None), database=db, hasher=Hasher(secret))
 
     out = io.StringIO()
-    assert await write_payments(runtime, "jsonl", out) == 1
+    assert await write_rows(runtime, payment_rows, "jsonl", PAYMENT_FIELDS, out) == 1
     [record] = [json.loads(line) for line in out.getvalue().splitlines()]
     assert tuple(record) == PAYMENT_FIELDS
     assert record["ruling_id"] == invoice.ruling_id and record["case_number"] == invoice.case_number
@@ -199,6 +200,6 @@ async def test_the_export(db: Database, secret: bytes) -> None:
 
     runtime = Runtime(settings=Settings(_env_file=None), database=Database(db.url), hasher=Hasher(secret))
     out = io.StringIO()
-    assert await write_payments(runtime, "csv", out) == 1
+    assert await write_rows(runtime, payment_rows, "csv", PAYMENT_FIELDS, out) == 1
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert [r["transaction_id"] for r in rows] == ["tx-9"] and rows[0]["amount_rials"] == str(FINE)
