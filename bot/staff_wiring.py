@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.app import law_policy
 from bot.runtime import Runtime
+from bot.staff_integration import StaffIntegration
+from services.api_keys import ApiKeyService
 from services.audit_log import AuditLog
 from services.broadcasts import BroadcastService
 from services.clock import Clock, system_clock
@@ -13,6 +15,7 @@ from services.notice_search import NoticeSearchService
 from services.staff_accounts import StaffAccounts
 from services.staff_inbox import StaffInbox
 from services.staff_sessions import DatabaseSessionStore, SessionRecord, SessionStore, StaffSessions
+from services.webhooks import WebhookService
 from web.staff import StaffServices
 
 
@@ -36,5 +39,5 @@ def staff_services(runtime: Runtime, *, clock: Clock = system_clock, secure_cook
         notices=NoticeSearchService(db, runtime.hasher, law_policy(runtime), clock),
         broadcasts=BroadcastService(db, clock), inbox=StaffInbox(db, clock),
         imports=DashboardImports(db, runtime.hasher, clock), audit=AuditLog(db, clock),
-        integration=None,  # LEAD: the integration API's keys and webhooks (web/staff/integration.py port)
+        integration=StaffIntegration(ApiKeyService(db, clock), WebhookService(db, clock)),
         secure_cookies=secure_cookies)

@@ -86,6 +86,12 @@ DASHBOARD_IMPORT_KINDS = {"citizens": "شهروندان (CSV)", "cases": "پرو
 DASHBOARD_TEAM_PROBLEMS = {"exists": "این نام کاربری پیش‌تر ساخته شده است.",
                            "bad_name": "نام کاربری ۲ تا ۶۴ نویسه از a-z، 0-9، نقطه، خط تیره یا زیرخط است.",
                            "unknown": "چنین حسابی نیست.", "self": "نمی‌توانید حساب خودتان را غیرفعال کنید."}
+DASHBOARD_API_ROLES = {"read": "فقط خواندن", "ingest": "ثبت داده و خواندن", "broadcast": "اطلاعیه، ثبت و خواندن"}
+DASHBOARD_KEY_PROBLEMS = {"exists": "کلیدی با این نام پیش‌تر ساخته شده است.",
+                          "bad_name": "نام کلید ۱ تا ۶۴ نویسه است.", "bad_role": "نقش کلید نامعتبر است."}
+DASHBOARD_KEY_REVOKED = "کلید باطل شد؛ درخواست‌هایی که با آن بیایند از این پس پذیرفته نمی‌شوند."
+DASHBOARD_REPLAY_QUEUED = "ارسال دوباره در صف قرار گرفت؛ نتیجه‌اش در همین فهرست پیدا می‌شود."
+DASHBOARD_REPLAY_UNKNOWN = "چنین ارسالی پیدا نشد."
 
 # To citizens: one reminder before an unopened notice is deemed served.
 REMINDER = (

@@ -14,6 +14,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from services.clock import Clock
 from storage import api_store, audit
 from storage.api_models import ApiKey, ApiRole
@@ -53,7 +55,11 @@ class KeyInfo:
 
 
 class KeyProblem(ValueError):
-    pass
+    """Why a key cannot be made; `code` (bad_name | exists) lets a page say it in its own words."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ApiKeyService:
@@ -66,12 +72,12 @@ class ApiKeyService:
         """A new key (the text, shown once) and what is stored of it."""
         name = name.strip()
         if not name or len(name) > 64:
-            raise KeyProblem("a key's name is 1 to 64 characters")
+            raise KeyProblem("a key's name is 1 to 64 characters", code="bad_name")
         text = f"ebk_{'test' if test else 'live'}_{secrets.token_urlsafe(24)}"
         now = self._clock()
         async with self._db.session() as session:
             if await api_store.key_by_name(session, name) is not None:
-                raise KeyProblem(f"a key named {name!r} exists")
+                raise KeyProblem(f"a key named {name!r} exists", code="exists")
             key = await api_store.add_key(session, ApiKey(name=name, role=role.value, test=test,
                                                           key_hash=key_hash(text), prefix=text[:13], created_at=now))
             audit.record_event(session, actor=actor[:64], action="apikey.created", subject=name,
@@ -83,15 +89,23 @@ class ApiKeyService:
             return [KeyInfo.of(k) for k in await api_store.list_keys(session)]
 
     async def revoke(self, name: str, *, actor: str = "cli") -> bool:
-        now = self._clock()
         async with self._db.session() as session:
-            key = await api_store.key_by_name(session, name)
-            if key is None or key.revoked_at is not None:
-                return False
-            key.revoked_at = now
-            session.add(key)
-            audit.record_event(session, actor=actor[:64], action="apikey.revoked", subject=name, at=now)
-            return True
+            return self._revoke(session, await api_store.key_by_name(session, name), actor)
+
+    async def revoke_id(self, key_id: int, *, actor: str) -> bool:
+        """The dashboard revokes by id (a name may be anything an admin typed)."""
+        async with self._db.session() as session:
+            return self._revoke(session, await api_store.get_key(session, key_id), actor)
+
+    def _revoke(self, session: AsyncSession, key: ApiKey | None, actor: str) -> bool:
+        """Revoked from now on; False when there is no such key or it already was."""
+        if key is None or key.revoked_at is not None:
+            return False
+        now = self._clock()
+        key.revoked_at = now
+        session.add(key)
+        audit.record_event(session, actor=actor[:64], action="apikey.revoked", subject=key.name, at=now)
+        return True
 
     async def authenticate(self, text: str) -> KeyInfo | None:
         """The key this text is, if it is one and not revoked; its last use is recorded."""

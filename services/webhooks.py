@@ -19,7 +19,7 @@ from services.api_keys import KeyInfo
 from services.clock import Clock
 from services.events import event_object
 from storage import api_store, audit
-from storage.api_models import CallbackStatus, EventType, Webhook
+from storage.api_models import CallbackStatus, EventType, Webhook, WebhookDelivery
 from storage.database import Database
 
 EVENT_TYPES = tuple(e.value for e in EventType)
@@ -68,6 +68,25 @@ class WebhookInfo:
         return {"id": self.id, "url": self.url, "events": self.events, "active": self.active,
                 "created_at": self.created_at.isoformat(),
                 "disabled_at": self.disabled_at.isoformat() if self.disabled_at else None}
+
+
+@dataclass(frozen=True)
+class DeliverySummary:
+    """One event to one endpoint, as the staff dashboard lists it."""
+
+    id: int
+    event_type: str
+    status: str  # queued | sending | sent | failed
+    attempts: int
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+
+
+@dataclass(frozen=True)
+class EndpointOverview:
+    webhook: WebhookInfo
+    key_name: str  # the API key that registered it
+    deliveries: list[DeliverySummary]  # newest first
 
 
 class WebhookService:
@@ -123,14 +142,39 @@ class WebhookService:
 
     async def replay(self, key: KeyInfo, webhook_id: int, delivery_id: int) -> bool:
         """Send this delivery again, now (whatever became of it); False when it is not this key's."""
-        now = self._clock()
         async with self._db.session() as session:
             hook = await self._own(session, key, webhook_id)
             delivery = await api_store.get_delivery(session, delivery_id)
             if hook is None or delivery is None or delivery.webhook_id != webhook_id:
                 return False
-            if delivery.status != CallbackStatus.SENDING.value:
-                await api_store.requeue_delivery(session, delivery_id, now)
-            audit.record_event(session, actor=f"api:{key.name}"[:64], action="webhook.replayed",
-                               subject=str(delivery_id), at=now)
+            await self._requeue(session, delivery, actor=f"api:{key.name}")
             return True
+
+    # ------------------------------------------------------------ staff-wide (the dashboard's admins)
+
+    async def overview(self, *, deliveries_per_endpoint: int = 20) -> builtins.list[EndpointOverview]:
+        """Every key's endpoints (deleted ones aside) with their latest deliveries."""
+        result = []
+        async with self._db.session() as session:
+            for hook, key_name in await api_store.all_webhooks(session):
+                rows = await api_store.deliveries_of_webhook(session, hook.id or 0, limit=deliveries_per_endpoint)
+                result.append(EndpointOverview(WebhookInfo.of(hook), key_name, [
+                    DeliverySummary(d.id or 0, e.type, d.status, d.attempts, attempts[-1].at if attempts else None,
+                                    d.last_status_code) for d, e, attempts in rows]))
+        return result
+
+    async def replay_any(self, delivery_id: int, *, actor: str) -> bool:
+        """Staff replay any endpoint's delivery; False when there is none (or its endpoint was deleted)."""
+        async with self._db.session() as session:
+            delivery = await api_store.get_delivery(session, delivery_id)
+            hook = await api_store.get_webhook(session, delivery.webhook_id) if delivery is not None else None
+            if delivery is None or hook is None or hook.deleted_at is not None:
+                return False
+            await self._requeue(session, delivery, actor=actor)
+            return True
+
+    async def _requeue(self, session: Any, delivery: WebhookDelivery, *, actor: str) -> None:
+        now = self._clock()
+        if delivery.status != CallbackStatus.SENDING.value:  # one being sent needs nothing more
+            await api_store.requeue_delivery(session, delivery.id or 0, now)
+        audit.record_event(session, actor=actor[:64], action="webhook.replayed", subject=str(delivery.id), at=now)

@@ -47,6 +47,10 @@ async def key_by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:
     return found.scalars().first()
 
 
+async def get_key(session: AsyncSession, key_id: int) -> ApiKey | None:
+    return await session.get(ApiKey, key_id)
+
+
 async def list_keys(session: AsyncSession) -> list[ApiKey]:
     found = await session.execute(select(ApiKey).order_by(col(ApiKey.id)))  # type: ignore[deprecated]
     return list(found.scalars().all())
@@ -164,6 +168,14 @@ async def webhooks_of(session: AsyncSession, key_id: int) -> list[Webhook]:
         select(Webhook).where(col(Webhook.api_key_id) == key_id, col(Webhook.deleted_at).is_(None))
         .order_by(col(Webhook.id)))
     return list(found.scalars().all())
+
+
+async def all_webhooks(session: AsyncSession) -> list[tuple[Webhook, str]]:
+    """Every key's endpoints that are not deleted, with their key's name, oldest first."""
+    found = await session.execute(  # type: ignore[deprecated]
+        select(Webhook, col(ApiKey.name)).join(ApiKey, col(ApiKey.id) == col(Webhook.api_key_id))
+        .where(col(Webhook.deleted_at).is_(None)).order_by(col(Webhook.id)))
+    return [(hook, str(name)) for hook, name in found.all()]
 
 
 async def get_webhook(session: AsyncSession, webhook_id: int) -> Webhook | None:

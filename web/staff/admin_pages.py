@@ -12,7 +12,7 @@ from services.calendar import parse_date
 from services.staff_accounts import Permission, Role, StaffError
 from services.staff_sessions import ActiveSession
 from web.staff.guard import requires
-from web.staff.integration import API_ROLES
+from web.staff.integration import API_ROLES, KeyRefused
 from web.staff.render import Pages
 from web.staff.services import staff_services
 
@@ -75,37 +75,46 @@ def add_routes(router: APIRouter, pages: Pages) -> None:
         return pages.render(request, "staff/audit.html", result=result,
                             filters={"actor": actor, "action": action, "since": since, "until": until})
 
-    @router.get("/integration")
-    async def integration(request: Request, session: ActiveSession = requires(Permission.MANAGE_API_KEYS),
-                          created: str = "") -> Response:
+    async def integration_page(request: Request, *, new_key: str | None = None, error: str = "", done: str = "",
+                               status: int = 200) -> Response:
         port = staff_services(request).integration
         keys = await port.keys() if port is not None else []
         hooks = await port.webhooks() if port is not None else []
-        return pages.render(request, "staff/integration.html", available=port is not None, keys=keys, hooks=hooks,
-                            roles=API_ROLES, new_key=None)
+        return pages.render(request, "staff/integration.html", status_code=status, available=port is not None,
+                            keys=keys, hooks=hooks, roles=API_ROLES, new_key=new_key, error=error, done=done)
+
+    @router.get("/integration")
+    async def integration(request: Request, session: ActiveSession = requires(Permission.MANAGE_API_KEYS),
+                          done: str = "") -> Response:
+        messages = {"revoked": staff_texts.DASHBOARD_KEY_REVOKED, "replayed": staff_texts.DASHBOARD_REPLAY_QUEUED}
+        return await integration_page(request, done=messages.get(done, ""))
 
     @router.post("/integration/keys")
     async def create_key(request: Request, session: ActiveSession = requires(Permission.MANAGE_API_KEYS),
-                         name: str = Form(""), role: str = Form("read")) -> Response:
+                         name: str = Form(""), role: str = Form("read"), test: str = Form("")) -> Response:
         port = staff_services(request).integration
-        if port is None or role not in API_ROLES or not name.strip():
+        if port is None:
             return RedirectResponse("/staff/integration", status_code=303)
-        new_key = await port.create_key(name.strip()[:64], role, by=session.member.actor)
-        return pages.render(request, "staff/integration.html", available=True, keys=await port.keys(),
-                            hooks=await port.webhooks(), roles=API_ROLES, new_key=new_key)
+        try:
+            new_key = await port.create_key(name.strip(), role, by=session.member.actor, test=bool(test))
+        except KeyRefused as refused:
+            return await integration_page(request, error=staff_texts.DASHBOARD_KEY_PROBLEMS[refused.reason],
+                                          status=400)
+        # rendered, not redirected: the key in full exists only in this response
+        return await integration_page(request, new_key=new_key)
 
     @router.post("/integration/keys/{key_id}/revoke")
     async def revoke_key(request: Request, key_id: int,
                          session: ActiveSession = requires(Permission.MANAGE_API_KEYS)) -> Response:
         port = staff_services(request).integration
-        if port is not None:
-            await port.revoke_key(key_id, by=session.member.actor)
+        if port is not None and await port.revoke_key(key_id, by=session.member.actor):
+            return RedirectResponse("/staff/integration?done=revoked", status_code=303)
         return RedirectResponse("/staff/integration", status_code=303)
 
     @router.post("/integration/deliveries/{delivery_id}/replay")
     async def replay(request: Request, delivery_id: int,
                      session: ActiveSession = requires(Permission.MANAGE_API_KEYS)) -> Response:
         port = staff_services(request).integration
-        if port is not None:
-            await port.replay(delivery_id, by=session.member.actor)
-        return RedirectResponse("/staff/integration", status_code=303)
+        if port is None or not await port.replay(delivery_id, by=session.member.actor):
+            return await integration_page(request, error=staff_texts.DASHBOARD_REPLAY_UNKNOWN, status=404)
+        return RedirectResponse("/staff/integration?done=replayed", status_code=303)

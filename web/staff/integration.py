@@ -1,5 +1,6 @@
-"""The integration page's view of API keys and webhooks: a small port the integration API's services
-satisfy once they are wired in (bot/web_app.py). Until then the page says it is not available yet.
+"""The integration page's view of API keys and webhooks: a small port over the integration API's
+services, wired in by the composition root (bot/staff_integration.py). Without it (a test that builds
+the dashboard alone) the page says it is not available.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ class ApiKeyLine:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    test: bool = False  # a test key's rulings are never sent to a messenger
 
 
 @dataclass(frozen=True)
 class WebhookDeliveryLine:
     id: int
     event: str
-    status: str  # delivered | failed | pending
+    status: str  # queued | sending | sent | failed
     attempts: int
     last_attempt_at: datetime | None
     response_status: int | None
@@ -36,13 +38,22 @@ class WebhookLine:
     url: str
     events: tuple[str, ...]
     active: bool
-    deliveries: tuple[WebhookDeliveryLine, ...]
+    deliveries: tuple[WebhookDeliveryLine, ...]  # the latest, newest first
+    key_name: str = ""  # the API key that registered it
+
+
+class KeyRefused(ValueError):
+    """A key that cannot be made; `reason` is bad_name or exists."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class IntegrationPort(Protocol):
     async def keys(self) -> list[ApiKeyLine]: ...
-    async def create_key(self, name: str, role: str, *, by: str) -> str:
-        """The new key in full, shown once."""
+    async def create_key(self, name: str, role: str, *, by: str, test: bool = False) -> str:
+        """The new key in full, shown once; raises KeyRefused."""
         ...
     async def revoke_key(self, key_id: int, *, by: str) -> bool: ...
     async def webhooks(self) -> list[WebhookLine]: ...

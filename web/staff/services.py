@@ -27,7 +27,7 @@ class StaffServices:
     inbox: StaffInbox
     imports: DashboardImports
     audit: AuditLog
-    integration: IntegrationPort | None = None  # the integration API's keys and webhooks, once wired
+    integration: IntegrationPort | None = None  # the integration API's keys and webhooks (None: not offered)
     secure_cookies: bool = False
 
 
