@@ -13,11 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from bot import log_privacy
-from bot.settings import MissingSecretKey
+from bot.settings import MissingSecretKey, load_settings
 from services.law.holidays import HolidayOverridesError
 
 # Subcommand modules, in the order `eblagh --help` lists them.
-COMMAND_MODULES = ("shell", "run", "worker", "web", "imports", "receipts", "payments", "broadcast", "db", "nlp",
+COMMAND_MODULES = ("shell", "run", "worker", "web", "staff", "apikey", "imports", "receipts", "payments", "broadcast", "db", "nlp",
                    "holidays")
 
 
@@ -31,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_format() -> str:
+    try:
+        return load_settings().log_format
+    except Exception:  # a settings error is reported by the command itself
+        return "text"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -39,7 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    log_privacy.install()  # no national ID, mobile or token in any command's log, at any level
+    if _log_format() == "json":
+        from bot.log_format import use_json
+
+        use_json(logging.DEBUG if args.verbose else logging.INFO)
+    log_privacy.install()  # no national ID, mobile, token, key or secret in any command's log, at any level
     try:
         status: int = args.func(args)
     except (MissingSecretKey, HolidayOverridesError) as error:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from bot.app import law_policy
 from bot.runtime import Runtime
 from handlers import render
-from handlers.outbox_cards import broadcast_card, reminder_card
+from handlers.outbox_cards import broadcast_card, reminder_card, staff_reply_card
 from handlers.relay_notes import RelayNoteTexts
 from services.clock import Clock, system_clock
 from services.delivery.composer import MessageComposer, MessengerLaneSender
@@ -108,7 +108,8 @@ def messenger_lane(runtime: Runtime, sender: MessageSender, backends: Backends, 
     settings = runtime.settings
     db = runtime.database
     composer = MessageComposer(db, NoticeService(db, law_policy(runtime), clock), notice_card=render.notice_card,
-                               reminder_card=reminder_card, broadcast_card=broadcast_card)
+                               reminder_card=reminder_card, broadcast_card=broadcast_card,
+                               staff_reply_card=staff_reply_card)
     name = f"{LaneName.MESSENGER.value}:{sender.platform}"
     # The budget keeps its pre-lane Redis key (the platform): one bot, one budget, across an upgrade.
     budget = budget or backends.budget(sender.platform, settings.delivery_rate * options.pace,

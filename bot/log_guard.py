@@ -1,9 +1,8 @@
-"""Logging for what strangers on the internet can trigger: counted, throttled, and scrubbed of secrets.
+"""Logging for what strangers on the internet can trigger: counted and throttled.
 
 `ThrottledLog` turns a flood of refused requests into one line a minute with counts, so a scanner
-cannot fill the disk or drown the lines that matter. `SecretRedactor` is a logging filter that
-replaces a secret (Bale's webhook path holds one) wherever it would appear in a record: message,
-arguments, traceback.
+cannot fill the disk or drown the lines that matter. Secrets (Bale's webhook path holds one) are
+scrubbed from every record by bot/log_privacy.py, which `run_bot` installs with this deployment's.
 """
 
 from __future__ import annotations
@@ -11,9 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
-
-REDACTED = "[redacted]"
+from collections.abc import Callable
 
 
 class ThrottledLog:
@@ -57,59 +54,3 @@ class ThrottledLog:
         self._logger.log(self._level, "%s: %d in the last %.0f s (%s)", self._what, total, seconds, reasons)
         self._counts.clear()
         self._last = now
-
-
-class SecretRedactor(logging.Filter):
-    """Replaces the secrets in every record it sees; never drops a record."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if s]
-
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = self._redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self._redact(record.exc_text)
-            record.exc_info = None  # a formatter would otherwise format the raw exception again
-        if record.stack_info:
-            record.stack_info = self._redact(record.stack_info)
-        return True
-
-
-# aiohttp's own loggers: the access log (off in eblagh, but filtered should anyone turn it on) and
-# the server's "Error handling request" lines, whose tracebacks can quote a request line.
-AIOHTTP_LOGGERS = ("aiohttp.access", "aiohttp.server", "aiohttp.web", "aiohttp.internal")
-
-
-class Redaction:
-    """Installs a SecretRedactor on aiohttp's loggers and on the root logger's handlers, and removes it.
-
-    On the handlers it also covers records propagated from any library (a framework's debug line of
-    setWebhook's URL, for one).
-    """
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self._filter = SecretRedactor(secrets)
-        self._installed: list[logging.Filterer] = []
-
-    def install(self) -> None:
-        targets: list[logging.Filterer] = [logging.getLogger(name) for name in AIOHTTP_LOGGERS]
-        targets += logging.getLogger().handlers
-        for target in targets:
-            target.addFilter(self._filter)
-        self._installed = targets
-
-    def remove(self) -> None:
-        for target in self._installed:
-            target.removeFilter(self._filter)
-        self._installed = []

@@ -6,6 +6,7 @@ parameters, a citizen's question among them). Rather than silence them one by on
 the handlers rewrites every record before it is written:
 
 - a bot token (`123456:AA...`) keeps its public bot id only: `123456:***`;
+- an integration API key keeps its kind only (`ebk_live_***`), a callback secret too (`whsec_***`);
 - the deployment's own secrets (token, webhook secret, SECRET_KEY, database and Redis passwords)
   become `***` wherever they appear (Bale puts the webhook secret in the URL path);
 - a valid national ID (10 digits, checksum) becomes its mask, 001****679;
@@ -30,6 +31,9 @@ from bot.webhook import webhook_secret
 from nlp.identifiers import is_valid_national_id, mask_mobile, mask_national_id
 
 _TOKEN = re.compile(r"(\d{5,}):[A-Za-z0-9_-]{20,}")
+# Integration API keys (services/api_keys.py) and callback secrets (whsec_..., services/webhooks.py).
+_API_KEY = re.compile(r"\b(ebk_(?:live|test)_)[A-Za-z0-9_-]{8,}")
+_WHSEC = re.compile(r"\b(whsec_)[A-Za-z0-9+/=]{8,}")
 # One digit: Latin, Persian, Arabic-Indic, or Persian/Arabic-Indic written as an escape.
 _DIGIT = r"(?:[0-9\u06f0-\u06f9\u0660-\u0669]|\\u06(?:[fF]|6)[0-9])"
 # Invisible marks between digits (ZWSP..RLM, bidi embeddings and isolates, word joiner, BOM), raw or escaped.
@@ -77,6 +81,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
     text = _TOKEN.sub(r"\1:***", text)
+    text = _API_KEY.sub(r"\1***", text)
+    text = _WHSEC.sub(r"\1***", text)
     text = _RUN.sub(_masked_run, text)  # whole runs first, so a masked one no longer joins a group
     return _GROUPS.sub(_masked_groups, text)
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(default=None, alias="WEBHOOK_SECRET")
     web_listen: str = Field(default="127.0.0.1:8000", alias="WEB_LISTEN")
     api_rate: float = Field(default=50.0, gt=0, alias="API_RATE")
+    log_format: str = Field(default="text", pattern="^(text|json)$", alias="LOG_FORMAT")
+    # The dashboard's cookies carry `Secure`: set when eblagh web is served behind HTTPS.
+    web_secure_cookies: bool = Field(default=False, alias="WEB_SECURE_COOKIES")
     staff_user_ids: str = Field(default="", alias="STAFF_USER_IDS")
     staff_chat_id: int | None = Field(default=None, alias="STAFF_CHAT_ID")
     # Bale's payment provider token (wallet / merchant); set with PLATFORM=bale to take fines in the chat.

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.log_guard import Redaction, ThrottledLog
+from bot.log_guard import ThrottledLog
 from bot.messengers.updates import update_id_of
 from bot.pipeline import UpdatePipeline
 from bot.settings import Platform, Settings
@@ -136,12 +136,10 @@ class WebhookServer:
         self._refused = refusal_log()
         self._app = build_webhook_app(route, pipeline, self._refused)
         self._listen = listen_address(listen)
-        self._redaction = Redaction([route.secret])
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
     async def start(self) -> None:
-        self._redaction.install()
         # access_log=None: aiohttp's access log would write every request line, Bale's secret path too
         self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=5.0)
         try:
@@ -158,4 +156,3 @@ class WebhookServer:
             await self._runner.cleanup()
             self._runner = None
         self._refused.flush()
-        self._redaction.remove()

@@ -16,6 +16,11 @@ def broadcast_card(text: str) -> OutgoingMessage:
     return OutgoingMessage(esc(text))
 
 
+def staff_reply_card(answer: str) -> OutgoingMessage:
+    """An answer written in the dashboard's inbox, as a reply in the staff chat reaches the citizen."""
+    return OutgoingMessage(texts.STAFF_REPLY_TO_CITIZEN.format(answer=esc(answer)))
+
+
 def reminder_card(view: NoticeView) -> OutgoingMessage:
     deemed_at = view.service.deemed_at
     deadline = day_long(tehran_date(deemed_at)) if deemed_at is not None else "—"

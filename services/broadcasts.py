@@ -153,6 +153,18 @@ class BroadcastService:
                                  blocked=counts.get(DeliveryStatus.BLOCKED.value, 0), pending=pending,
                                  cancelled=counts.get(DeliveryStatus.CANCELLED.value, 0), scheduled_at=broadcast.scheduled_at)
 
+    async def recent(self, limit: int = 20) -> list[tuple[str, str, str, BroadcastProgress]]:
+        """The latest broadcasts, newest first: (text, segment, created_by, progress)."""
+        async with self._db.session() as session:
+            rows = await broadcasts.recent(session, limit)
+        found = []
+        for row in rows:
+            assert row.id is not None
+            progress = await self.status(row.id)
+            if progress is not None:
+                found.append((row.text, row.segment, row.created_by, progress))
+        return found
+
     async def cancel(self, broadcast_id: int, *, by: str) -> int | None:
         """Withdraw what is not yet sent; the count withdrawn, or None when it was not running."""
         now = self._clock()

@@ -63,11 +63,13 @@ class ReceiptRecord:
         }
 
 
-async def export_receipts(db: Database, policy: LawPolicy, clock: Clock) -> AsyncIterator[ReceiptRecord]:
+async def export_receipts(db: Database, policy: LawPolicy, clock: Clock,
+                          notice_id: int | None = None) -> AsyncIterator[ReceiptRecord]:
+    """Every notice's records, or one notice's (the dashboard's proof page)."""
     now = clock()
     async with db.session() as session:
         proofs = ProofIndex(session)
-        async for row in notices.iter_receipt_rows(session):
+        async for row in notices.iter_receipt_rows(session, notice_id=notice_id):
             info = service_info(policy, commission=row.ruling.commission,
                                 first_delivered_at=row.notice.first_delivered_at,
                                 viewed_at=row.notice.viewed_at, now=now)

@@ -56,6 +56,11 @@ async def get(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
     return await session.get(Broadcast, broadcast_id)
 
 
+async def recent(session: AsyncSession, limit: int = 20) -> list[Broadcast]:
+    result = await session.execute(select(Broadcast).order_by(col(Broadcast.id).desc()).limit(limit))  # type: ignore[deprecated]
+    return list(result.scalars().all())
+
+
 async def start(session: AsyncSession, broadcast_id: int, segment_kind: str, value: str | int | None,
                 now: datetime) -> int | None:
     """Choose the recipients and queue one message each, exactly once; None if already started."""

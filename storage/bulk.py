@@ -142,7 +142,7 @@ async def insert_rulings_with_notices(session: AsyncSession, rows: Sequence[Mapp
                                       now: datetime) -> list[str]:
     """Insert the rulings that are absent and a Notice for each one inserted; their ruling_ids.
 
-    Rows hold ruling_id, RULING_CONTENT, content_hash and created_at. A ruling some other import
+    Rows hold ruling_id, RULING_CONTENT, content_hash, created_at and optionally test. A ruling some other import
     inserted meanwhile is skipped by ON CONFLICT, and so gets no second notice.
     """
     if not rows:
@@ -153,6 +153,8 @@ async def insert_rulings_with_notices(session: AsyncSession, rows: Sequence[Mapp
     inserted = (await conn.execute(stmt, list(rows))).all()
     if inserted:
         notices = [{"ruling_pk": row.id, "citizen_id": row.citizen_id, "created_at": now} for row in inserted]
+        if rows[0].get("test"):  # a test ruling's notice is a test notice: delivery never queues it
+            notices = [{**notice, "test": True} for notice in notices]
         await conn.execute(_insert(conn, NOTICES).on_conflict_do_nothing(index_elements=["ruling_pk"]), notices)
     return [row.ruling_id for row in inserted]
 

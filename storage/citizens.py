@@ -8,6 +8,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import api_events
+from storage.api_models import EventType
 from storage.models import ChatBinding, Citizen
 
 
@@ -52,6 +54,10 @@ async def bind_chat(
         binding.fanned_out_at = None  # its citizen's notices are queued for it (again)
     session.add(binding)
     await session.flush()
+    citizen = await session.get(Citizen, citizen_id)
+    await api_events.append(session, [api_events.NewEvent(
+        EventType.CITIZEN_BOUND, now, None,
+        {"platform": platform, "national_id_masked": citizen.nid_masked if citizen else None})])
     return binding
 
 

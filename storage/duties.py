@@ -12,7 +12,8 @@ from sqlalchemy import exists, insert, literal, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import proof
+from storage import api_events, proof
+from storage.api_models import EventType
 from storage.models import ChatBinding, DeliveryStatus, LaneName, Message, MessageKind, Notice
 from storage.proof import ProofEvent
 from storage.proof_models import ProofKind
@@ -69,5 +70,6 @@ async def record_deemed(session: AsyncSession, notice_id: int, now: datetime) ->
         .values(deemed_recorded_at=now))
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
+    await api_events.append(session, [api_events.NewEvent(EventType.NOTICE_DEEMED_SERVED, now, notice_id)])
     await proof.append(session, [ProofEvent(ProofKind.DEEMED, notice_id, now)])
     return True

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     ColumnElement,
@@ -35,7 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import proof
+from storage import api_events, proof
+from storage.api_models import EventType
 from storage.models import ChatBinding, DeliveryStatus, LaneName, Message, MessageKind, Notice
 from storage.proof import ProofEvent
 from storage.proof_models import ProofKind
@@ -122,7 +123,8 @@ async def claim(session: AsyncSession, ids: Sequence[int], now: datetime, holder
 
 async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Claimed, int, datetime]]) -> None:
     """Record (claimed, message_id, sent_at) outcomes in one statement (executemany); a notice's first
-    accepted delivery starts its deemed-service clock and every delivered notice joins the proof chain."""
+    accepted delivery starts its deemed-service clock, and every delivered notice is an event of the
+    integration API's feed and joins the proof chain, in this same transaction."""
     if not sent:
         return
     await session.execute(  # type: ignore[deprecated]
@@ -137,6 +139,8 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Claimed, int, da
         update(NOTICES).where(NOTICES.c.id == bindparam("notice_id"), NOTICES.c.first_delivered_at.is_(None))
         .values(first_delivered_at=bindparam("at")),
         [{"notice_id": c.ref_id, "at": at} for c, at in notices])
+    await api_events.append(session, [api_events.NewEvent(EventType.NOTICE_DELIVERED, at, c.ref_id,
+                                                          {"platform": c.platform}) for c, at in notices])
     # Last, after every row lock this transaction takes: the chain's head lock is held only to commit.
     await proof.append(session, [ProofEvent(ProofKind.DELIVERED, c.ref_id, at, c.id, c.platform, c.chat_id)
                                  for c, at in notices])
@@ -151,11 +155,23 @@ async def mark_retry(session: AsyncSession, message_id: int, error: str, next_at
     await session.execute(update(MESSAGES).where(MESSAGES.c.id == message_id).values(**values))  # type: ignore[deprecated]
 
 
-async def mark_final(session: AsyncSession, message_id: int, status: DeliveryStatus, error: str) -> None:
-    await session.execute(  # type: ignore[deprecated]
+async def mark_final(session: AsyncSession, message_id: int, status: DeliveryStatus, error: str,
+                     now: datetime | None = None) -> None:
+    """A message that will not go; a notice that failed or was blocked is an event of the integration
+    API's feed (notice.failed), in this same transaction."""
+    result = await session.execute(  # type: ignore[deprecated]
         update(MESSAGES).where(MESSAGES.c.id == message_id)
         .values(status=status.value, last_error=error[:500], attempts=MESSAGES.c.attempts + 1, claimed_at=None,
-                claimed_by=None))
+                claimed_by=None)
+        .returning(MESSAGES.c.kind, MESSAGES.c.ref_id, MESSAGES.c.platform))
+    row = result.first()
+    if row is None or row.kind != MessageKind.NOTICE.value or status not in (DeliveryStatus.FAILED,
+                                                                               DeliveryStatus.BLOCKED):
+        return
+    reason = "blocked" if status is DeliveryStatus.BLOCKED else "failed"
+    await api_events.append(session, [api_events.NewEvent(
+        EventType.NOTICE_FAILED, now or datetime.now(UTC), int(row.ref_id),
+        {"platform": str(row.platform), "reason": reason})])
 
 
 # Claims of workers that stopped ------------------------------------------------------------------
@@ -220,7 +236,8 @@ def _notice_rows(now: datetime):  # type: ignore[no-untyped-def]
                    BINDINGS.c.platform, BINDINGS.c.chat_id, literal(DeliveryStatus.QUEUED.value), literal(0),
                    literal(now, type_=UTCDateTime()), literal(now, type_=UTCDateTime()))
             .join(BINDINGS, BINDINGS.c.citizen_id == NOTICES.c.citizen_id)
-            .where(BINDINGS.c.active.is_(True), BINDINGS.c.unreachable_at.is_(None), ~present))
+            .where(BINDINGS.c.active.is_(True), BINDINGS.c.unreachable_at.is_(None), ~present,
+                   NOTICES.c.test.is_(False)))  # integration API: a `--test` key's rulings are never sent
 
 
 _COLUMNS = ["lane", "kind", "ref_id", "platform", "chat_id", "status", "attempts", "created_at", "next_attempt_at"]

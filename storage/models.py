@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Column, Index, Text, UniqueConstraint, false
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
@@ -21,6 +21,11 @@ __all__ = ["CaseStatus", "Commission", "RulingKind"]  # the vocabularies, for th
 
 def _utc(nullable: bool = True, index: bool = False) -> Column:  # type: ignore[type-arg]
     return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+def _flag(name: str) -> Column:  # type: ignore[type-arg]
+    """A boolean the database defaults to false."""
+    return Column(name, Boolean(), nullable=False, server_default=false())
 
 
 class DeliveryStatus(StrEnum):
@@ -151,6 +156,14 @@ class Notice(SQLModel, table=True):
     deemed_recorded_at: datetime | None = Field(default=None, sa_column=_utc())
     # None until the sweeper has queued it for its citizen's chats.
     fanned_out_at: datetime | None = Field(default=None, sa_column=_utc())
+
+
+# `test` on rulings and notices (migration 0012): came through a `--test` API key, so stored and answered
+# like any other but never sent (the sweeper's fan-out leaves such notices out; their status is `test`).
+# A column of the tables that the ORM classes do not map: ORM inserts leave it to the database's default,
+# and code written before it (or a schema before 0012) never meets it. Read and written with Core.
+Ruling.__table__.append_column(_flag("test"))  # type: ignore[attr-defined]
+Notice.__table__.append_column(_flag("test"))  # type: ignore[attr-defined]
 
 
 class Message(SQLModel, table=True):

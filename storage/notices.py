@@ -11,7 +11,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import proof
+from storage import api_events, proof
+from storage.api_models import EventType
 from storage.models import Case, ChatBinding, Citizen, Message, MessageKind, Notice, Receipt, Ruling
 from storage.proof import ProofEvent
 from storage.proof_models import ProofKind
@@ -78,6 +79,8 @@ async def record_first_view(session: AsyncSession, notice_id: int, *, platform: 
     receipt = Receipt(notice_id=notice_id, platform=platform, chat_id=chat_id, user_id=user_id, viewed_at=at)
     session.add(receipt)
     await session.flush()
+    await api_events.append(session, [api_events.NewEvent(EventType.NOTICE_VIEWED, at, notice_id,
+                                                          {"platform": platform, "viewed_at": at.isoformat()})])
     await proof.append(session, [ProofEvent(ProofKind.VIEWED, notice_id, at, receipt.id, platform, chat_id,
                                             user_id)])
     return True
@@ -95,8 +98,10 @@ class ReceiptRow:
     binding: ChatBinding | None = None  # the delivery's chat binding (how the phone was proven)
 
 
-async def iter_receipt_rows(session: AsyncSession, batch: int = 2000) -> AsyncIterator[ReceiptRow]:
-    """Every notice joined to each of its deliveries, in notice order, streamed in batches."""
+async def iter_receipt_rows(session: AsyncSession, batch: int = 2000,
+                            notice_id: int | None = None) -> AsyncIterator[ReceiptRow]:
+    """Every notice (or the one `notice_id`) joined to each of its deliveries, in notice order, streamed
+    in batches."""
     last_notice, last_delivery = 0, 0
     while True:
         query = (
@@ -115,6 +120,8 @@ async def iter_receipt_rows(session: AsyncSession, batch: int = 2000) -> AsyncIt
             .order_by(col(Notice.id), col(Message.id))
             .limit(batch)
         )
+        if notice_id is not None:
+            query = query.where(col(Notice.id) == notice_id)
         rows = (await session.execute(query)).all()
         if not rows:
             return

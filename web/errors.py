@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -14,11 +14,22 @@ def error_body(status: int, code: str, message: str, message_fa: str = "") -> di
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # An area with its own pages (the staff dashboard) may answer its errors in HTML.
+        html_errors = request.app.state.deps.extra.get("html_errors")
+        if html_errors is not None:
+            page = html_errors(request, error)
+            if page is not None:
+                return page  # type: ignore[no-any-return]
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 409: "conflict", 413: "too_large", 422: "invalid", 429: "rate_limited"}.get(error.status_code, "error")
-        return JSONResponse(error_body(error.status_code, code, str(error.detail)), status_code=error.status_code,
-                            headers=getattr(error, "headers", None))
+        detail = error.detail
+        if isinstance(detail, dict):  # {"message", "message_fa"[, "code"]}: the Persian text too
+            body = error_body(error.status_code, str(detail.get("code") or code), str(detail.get("message", "")),
+                              str(detail.get("message_fa", "")))
+        else:
+            body = error_body(error.status_code, code, str(detail))
+        return JSONResponse(body, status_code=error.status_code, headers=getattr(error, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import json
-import sys
-from typing import Any, TextIO
+from collections.abc import AsyncIterator
+from typing import Any
 
 from bot.app import law_policy
+from bot.commands.exporting import add_export
 from bot.runtime import Runtime, open_runtime
 from services.clock import system_clock
 from services.proof import ProofReport, verify_proof
@@ -21,51 +20,15 @@ from services.receipts import RECEIPT_FIELDS, export_receipts
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("receipts", help="proof of service")
     actions = parser.add_subparsers(dest="receipts_action", required=True)
-    export = actions.add_parser("export", help="one record per notice and chat")
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    export.add_argument("--output", "-o", help="write to this file instead of standard output")
-    export.set_defaults(func=_export)
+    add_export(actions, "one record per notice and chat", RECEIPT_FIELDS, _receipt_rows)
     verify = actions.add_parser("verify", help="check the tamper-evident proof chain against the tables")
     verify.add_argument("--all", action="store_true", help="list every problem, not only the first")
     verify.set_defaults(func=_verify)
 
 
-def _export(args: argparse.Namespace) -> int:
-    runtime = open_runtime()
-    if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as out:
-            count = asyncio.run(_write(runtime, args.format, out))
-    else:
-        count = asyncio.run(_write(runtime, args.format, sys.stdout))
-    print(f"{count} records", file=sys.stderr)
-    return 0
-
-
-def _csv_value(value: object) -> object:
-    """None as an empty cell; booleans as in the JSON lines (true/false), not Python's True/False."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-async def _write(runtime: Runtime, fmt: str, out: TextIO) -> int:
-    count = 0
-    writer = csv.DictWriter(out, fieldnames=RECEIPT_FIELDS) if fmt == "csv" else None
-    if writer is not None:
-        writer.writeheader()
-    try:
-        async for record in export_receipts(runtime.database, law_policy(runtime), system_clock):
-            row = record.as_dict()
-            if writer is not None:
-                writer.writerow({k: _csv_value(v) for k, v in row.items()})
-            else:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count += 1
-    finally:
-        await runtime.database.close()
-    return count
+async def _receipt_rows(runtime: Runtime) -> AsyncIterator[dict[str, Any]]:
+    async for record in export_receipts(runtime.database, law_policy(runtime), system_clock):
+        yield record.as_dict()
 
 
 def _verify(args: argparse.Namespace) -> int:

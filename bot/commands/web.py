@@ -18,10 +18,12 @@ from typing import Any
 
 import uvicorn
 
+from bot.demo_activity import seed_activity
 from bot.demo_seed import seed_demo
 from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings, load_settings
 from bot.web_app import build_web_app
+from services.clock import system_clock
 
 
 def register(subparsers: Any) -> None:
@@ -68,6 +70,10 @@ async def _serve(runtime: Runtime, settings: Settings, host: str, port: int, *, 
     try:
         if demo:
             await seed_demo(runtime.database, runtime.hasher)
+            activity = await seed_activity(runtime.database, runtime.hasher, system_clock)
+            print(f"eblagh web --demo: a month of activity for {activity.citizens} invented citizens", file=sys.stderr)
+            print(f"dashboard: http://{host}:{port}/staff/  username {activity.admin.username}  "
+                  f"password {activity.admin.password}  TOTP secret {activity.admin.totp_secret}", file=sys.stderr)
         app = build_web_app(runtime)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                 lifespan="on", server_header=False)

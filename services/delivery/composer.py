@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from services.messaging import MessageSender, OutgoingMessage, SentMessage
 from services.notices import NoticeService, NoticeView
-from storage import broadcasts
+from storage import broadcasts, staff_inbox
 from storage.database import Database
 from storage.messages import Claimed
 from storage.models import MessageKind
@@ -22,12 +22,14 @@ TextRenderer = Callable[[str], OutgoingMessage]
 
 class MessageComposer:
     def __init__(self, db: Database, notices: NoticeService, *, notice_card: NoticeRenderer,
-                 reminder_card: NoticeRenderer, broadcast_card: TextRenderer) -> None:
+                 reminder_card: NoticeRenderer, broadcast_card: TextRenderer,
+                 staff_reply_card: TextRenderer | None = None) -> None:
         self._db = db
         self._notices = notices
         self._notice_card = notice_card
         self._reminder_card = reminder_card
         self._broadcast_card = broadcast_card
+        self._staff_reply_card = staff_reply_card or broadcast_card
         # A broadcast's text never changes; a hundred thousand copies need one read.
         self._texts: OrderedDict[int, str] = OrderedDict()
 
@@ -38,6 +40,10 @@ class MessageComposer:
         if claimed.kind == MessageKind.BROADCAST:
             text = await self._broadcast_text(claimed.ref_id)
             return None if text is None else self._broadcast_card(text)
+        if claimed.kind == MessageKind.STAFF_REPLY:  # a dashboard answer carried over from the outbox (0011)
+            async with self._db.session() as session:
+                answer = await staff_inbox.reply_text(session, -claimed.ref_id)
+            return None if answer is None else self._staff_reply_card(answer)
         view = await self._notices.card(claimed.ref_id)
         if view is None:
             return None

@@ -147,7 +147,7 @@ async def record_refusal(session: AsyncSession, lane: Lane, claimed: Claimed, re
     if refused.retry_at is not None:
         await messages.mark_retry(session, claimed.id, refused.error, refused.retry_at)
         return
-    await messages.mark_final(session, claimed.id, refused.status, refused.error)
+    await messages.mark_final(session, claimed.id, refused.status, refused.error, clock())
     if refused.status is DeliveryStatus.BLOCKED and lane.marks_chats:
         await citizens.mark_unreachable(session, claimed.platform, claimed.chat_id, clock())
     settle = lane.settlers.get(claimed.kind)

@@ -15,7 +15,7 @@ one audit event (who, kind, file, counts, completed).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sized
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -54,8 +54,9 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BATCH_SIZE", "CSV_KINDS", "DATABASE_ERRORS", "DEFAULT_ACTOR", "IMPORTERS", "ImportFileError", "ImportReport", "Progress", "RowProblem",
-           "import_cases", "import_citizens", "import_rulings", "import_subscribers"]
+__all__ = ["BATCH_SIZE", "CSV_KINDS", "DATABASE_ERRORS", "DEFAULT_ACTOR", "IMPORTERS", "ITEM_KINDS", "ImportFileError",
+           "ImportPreview", "ImportReport", "Progress", "RowProblem", "import_cases", "import_citizens", "import_items",
+           "import_rulings", "import_subscribers", "validate_import"]
 
 DEFAULT_ACTOR = "import"
 """The audit trail's actor when the caller names none (the CLI gives `cli:<OS user>`)."""
@@ -89,6 +90,10 @@ class ImportReport:
     failed_from: int | None = None
     failure: str | None = None  # the error's kind (class name), never its text: it may quote row values
     audited: bool = False
+    # line -> inserted|updated|unchanged, kept only when asked for (the integration API answers per item)
+    outcomes: dict[int, str] | None = None
+    # line -> the row's key as shown (ruling_id, case_number, masked national ID), kept with outcomes
+    keys: dict[int, str] | None = None
 
     @property
     def bad(self) -> int:
@@ -102,8 +107,14 @@ class ImportReport:
     def completed(self) -> bool:
         return self.failure is None
 
-    def add_problem(self, line: int, reason: str) -> None:
-        self.problems.append(RowProblem(line, reason))
+    def add_problem(self, line: int, reason: str, field: str = "", reason_en: str = "") -> None:
+        self.problems.append(RowProblem(line, reason, field, reason_en))
+
+    def count(self, line: int, outcome: str, n: int = 1) -> None:
+        """Count a row as inserted, updated or unchanged; `outcomes` remembers each line's when kept."""
+        setattr(self, outcome, getattr(self, outcome) + n)
+        if self.outcomes is not None:
+            self.outcomes[line] = outcome
 
     def absorb(self, batch: ImportReport, last_line: int) -> None:
         """Add a committed batch's counts and problems."""
@@ -112,6 +123,8 @@ class ImportReport:
         self.unchanged += batch.unchanged
         self.problems.extend(batch.problems)
         self.applied_through = max(self.applied_through, last_line)
+        if self.outcomes is not None and batch.outcomes is not None:
+            self.outcomes.update(batch.outcomes)
 
 
 class _Row(Protocol):
@@ -123,7 +136,7 @@ class _Row(Protocol):
 
 
 RowT = TypeVar("RowT", bound=_Row)
-Reader = Callable[[Iterable[str]], Iterator[Record | RowProblem]]
+Reader = Callable[[Iterable[Any]], Iterator[Record | RowProblem]]
 Parser = Callable[[int, Mapping[str, Any], Hasher], RowT]
 Writer = Callable[[AsyncSession, list[RowT], ImportReport, datetime], Awaitable[None]]
 
@@ -138,10 +151,10 @@ def _count(lines: Iterable[str], header: bool) -> int:
 
 async def _run(db: Database, hasher: Hasher, kind: str, lines: Iterable[str], reader: Reader,
                parse: Parser[RowT], write: Writer[RowT], *, total: int | None, progress: Progress | None,
-               batch_size: int, when: datetime, actor: str, source: str) -> ImportReport:
+               batch_size: int, when: datetime, actor: str, source: str, per_row: bool = False) -> ImportReport:
     if total is None:
         total = _count(lines, kind in CSV_KINDS)
-    report = ImportReport(kind)
+    report = ImportReport(kind, outcomes={} if per_row else None, keys={} if per_row else None)
     try:
         await _apply(db, hasher, report, reader(lines), parse, write, total=total, progress=progress,
                      batch_size=batch_size, when=when)
@@ -164,7 +177,7 @@ async def _apply(db: Database, hasher: Hasher, report: ImportReport, records: It
     async def flush() -> bool:
         """Write the batch in one transaction; False (and the report says where) when it failed."""
         if batch:
-            part = ImportReport(report.kind)
+            part = ImportReport(report.kind, outcomes={} if report.outcomes is not None else None)
             try:
                 async with db.session() as session:
                     await write(session, batch, part, when)
@@ -188,11 +201,14 @@ async def _apply(db: Database, hasher: Hasher, report: ImportReport, records: It
         try:
             row = parse(line, fields, hasher)
         except RowError as error:
-            report.add_problem(line, str(error))
+            report.add_problem(line, str(error), error.field, error.reason)
             continue
+        if report.keys is not None:
+            report.keys[line] = _shown_key(row)
         first = first_line_of.setdefault(row.key, line)
         if first != line:
-            report.add_problem(line, msg.duplicate_in_file(KEY_FIELDS[type(row)], first))
+            report.add_problem(line, msg.duplicate_in_file(KEY_FIELDS[type(row)], first), KEY_FIELDS[type(row)],
+                               "given twice in one request or file")
             continue
         batch.append(row)
         if len(batch) >= batch_size and not await flush():
@@ -217,19 +233,30 @@ async def _audit(db: Database, report: ImportReport, *, when: datetime, actor: s
     report.audited = True
 
 
+def _shown_key(row: Any) -> str:
+    """What identifies a row to the caller: its ruling_id or case_number, a citizen's masked national ID."""
+    if isinstance(row, CitizenRow):
+        return row.nid_masked
+    if isinstance(row, CaseRow):
+        return row.case_number
+    if isinstance(row, RulingRow):
+        return row.ruling_id
+    return str(row.key)
+
+
 # ---------------------------------------------------------------- writers, one batch each
 
 
-def _tally(report: ImportReport, old: Mapping[str, Any] | None, values: Mapping[str, Any],
+def _tally(report: ImportReport, line: int, old: Mapping[str, Any] | None, values: Mapping[str, Any],
            fields: Iterable[str]) -> bool:
     """Count an upserted row as inserted, updated or unchanged; whether it has to be written."""
     if old is None:
-        report.inserted += 1
+        report.count(line, "inserted")
     elif all(old[name] == values[name] for name in fields):
-        report.unchanged += 1
+        report.count(line, "unchanged")
         return False
     else:
-        report.updated += 1
+        report.count(line, "updated")
     return True
 
 
@@ -245,7 +272,7 @@ async def _write_citizens(session: AsyncSession, rows: list[CitizenRow], report:
             "full_name": row.full_name if row.full_name is not None else (old["full_name"] if old else ""),
             "district": row.district if row.district is not None else (old["district"] if old else None),
         }
-        if _tally(report, old, values, bulk.CITIZEN_FIELDS):
+        if _tally(report, row.line, old, values, bulk.CITIZEN_FIELDS):
             writes.append({"nid_hash": row.nid_hash, **values, "created_at": now, "updated_at": now})
     await bulk.upsert_citizens(session, writes)
 
@@ -260,39 +287,40 @@ async def _write_cases(session: AsyncSession, rows: list[CaseRow], report: Impor
     for row in rows:
         citizen_id = owners.get(row.nid_hash)
         if citizen_id is None:
-            report.add_problem(row.line, msg.UNKNOWN_CITIZEN)
+            report.add_problem(row.line, msg.UNKNOWN_CITIZEN, "national_id", "no citizen with this national ID")
             continue
         old = existing.get(row.case_number)
         if old is not None and old["citizen_id"] != citizen_id:
             # rulings already served on this case belong to its citizen: never move it silently
-            report.add_problem(row.line, msg.CASE_OWNER_CHANGE)
+            report.add_problem(row.line, msg.CASE_OWNER_CHANGE, "national_id", "the case belongs to another citizen")
             continue
         base = old if old is not None else _CASE_DEFAULTS
         values = {"citizen_id": citizen_id, "status": row.status,
                   **{name: base[name] for name in _CASE_DEFAULTS}, **row.changes}
-        if _tally(report, old, values, bulk.CASE_FIELDS):
+        if _tally(report, row.line, old, values, bulk.CASE_FIELDS):
             writes.append({"case_number": row.case_number, **values, "created_at": now, "updated_at": now})
     await bulk.upsert_cases(session, writes)
 
 
 async def _write_rulings(session: AsyncSession, rows: list[RulingRow], report: ImportReport,
-                         now: datetime) -> None:
+                         now: datetime, *, test: bool = False) -> None:
     owners = await bulk.citizen_ids_by_nid_hash(session, {row.nid_hash for row in rows})
     cases = await bulk.case_owners(session, {row.case_number for row in rows})
     stored = await bulk.ruling_hashes(session, [row.ruling_id for row in rows])
     inserts: list[dict[str, Any]] = []
+    lines: dict[str, int] = {}
     for row in rows:
         citizen_id = owners.get(row.nid_hash)
         if citizen_id is None:
-            report.add_problem(row.line, msg.UNKNOWN_CITIZEN)
+            report.add_problem(row.line, msg.UNKNOWN_CITIZEN, "national_id", "no citizen with this national ID")
             continue
         case = cases.get(row.case_number)
         if case is None:
-            report.add_problem(row.line, msg.UNKNOWN_CASE)
+            report.add_problem(row.line, msg.UNKNOWN_CASE, "case_number", "no case with this number")
             continue
         case_id, case_citizen_id = case
         if case_citizen_id != citizen_id:
-            report.add_problem(row.line, msg.CASE_OF_OTHER_CITIZEN)
+            report.add_problem(row.line, msg.CASE_OF_OTHER_CITIZEN, "national_id", "the case belongs to another citizen")
             continue
         values = {"case_id": case_id, "citizen_id": citizen_id, "commission": row.commission, "kind": row.kind,
                   "issued_on": row.issued_on, "fine_amount_rials": row.fine_amount_rials,
@@ -301,14 +329,16 @@ async def _write_rulings(session: AsyncSession, rows: list[RulingRow], report: I
         old_hash = stored.get(row.ruling_id)
         if old_hash is None:
             inserts.append({"ruling_id": row.ruling_id, **values, "content_hash": content_hash,
-                            "created_at": now})
+                            "created_at": now, **({"test": True} if test else {})})
+            lines[row.ruling_id] = row.line
         elif old_hash == content_hash:
-            report.unchanged += 1
+            report.count(row.line, "unchanged")
         else:
-            report.add_problem(row.line, msg.RULING_CHANGED)
-    inserted = await bulk.insert_rulings_with_notices(session, inserts, now)
-    report.inserted += len(inserted)
-    report.unchanged += len(inserts) - len(inserted)  # inserted meanwhile by a concurrent import
+            report.add_problem(row.line, msg.RULING_CHANGED, "ruling_id", "a stored ruling never changes; this one differs")
+    inserted = set(await bulk.insert_rulings_with_notices(session, inserts, now))
+    for ruling_id, line in lines.items():
+        # not inserted: inserted meanwhile by a concurrent import
+        report.count(line, "inserted" if ruling_id in inserted else "unchanged")
 
 
 async def _write_subscribers(session: AsyncSession, rows: list[SubscriberRow], report: ImportReport,
@@ -320,7 +350,7 @@ async def _write_subscribers(session: AsyncSession, rows: list[SubscriberRow], r
     for row in rows:
         citizen_id = owners.get(row.nid_hash)
         if citizen_id is None:
-            report.add_problem(row.line, msg.UNKNOWN_CITIZEN)
+            report.add_problem(row.line, msg.UNKNOWN_CITIZEN, "national_id", "no citizen with this national ID")
             continue
         old = existing.get(row.key)
         if old is None:
@@ -328,14 +358,14 @@ async def _write_subscribers(session: AsyncSession, rows: list[SubscriberRow], r
                             "user_id": row.user_id, "bound_at": now})
         elif not old["active"]:
             # the citizen logged out here after the old bot's list was made: their choice stands
-            report.add_problem(row.line, msg.CHAT_UNBOUND_BY_CITIZEN)
+            report.add_problem(row.line, msg.CHAT_UNBOUND_BY_CITIZEN, "chat_id", "the citizen logged out of this chat")
         elif old["citizen_id"] != citizen_id:
-            report.add_problem(row.line, msg.CHAT_OF_OTHER_CITIZEN)
+            report.add_problem(row.line, msg.CHAT_OF_OTHER_CITIZEN, "chat_id", "the chat is bound to another citizen")
         elif row.user_id is not None and row.user_id != old["user_id"]:
             user_id_updates.append((old["id"], row.user_id))
-            report.updated += 1
+            report.count(row.line, "updated")
         else:
-            report.unchanged += 1
+            report.count(row.line, "unchanged")
     inserted = await bulk.insert_bindings(session, inserts)
     report.inserted += inserted
     report.unchanged += len(inserts) - inserted
@@ -368,14 +398,15 @@ async def import_cases(db: Database, hasher: Hasher, lines: Iterable[str], *, to
 
 async def import_rulings(db: Database, hasher: Hasher, lines: Iterable[str], *, total: int | None = None,
                          progress: Progress | None = None, batch_size: int = BATCH_SIZE,
-                         now: datetime | None = None, actor: str = DEFAULT_ACTOR, source: str = "") -> ImportReport:
+                         now: datetime | None = None, actor: str = DEFAULT_ACTOR, source: str = "",
+                         test: bool = False) -> ImportReport:
     """JSONL rulings: insert when absent, with their notices; a stored ruling never changes.
 
-    A ruling issued after today (Tehran's date at `now`) is refused.
+    A ruling issued after today (Tehran's date at `now`) is refused. `test`: test rulings, never sent.
     """
     when = now or utcnow()
     return await _run(db, hasher, "rulings", lines, read_jsonl, partial(parse_ruling, today=tehran_date(when)),
-                      _write_rulings, total=total, progress=progress, batch_size=batch_size, when=when,
+                      partial(_write_rulings, test=test), total=total, progress=progress, batch_size=batch_size, when=when,
                       actor=actor, source=source)
 
 
@@ -387,6 +418,85 @@ async def import_subscribers(db: Database, hasher: Hasher, lines: Iterable[str],
     return await _run(db, hasher, "subscribers", lines, partial(read_csv, columns=SUBSCRIBER_COLUMNS),
                       parse_subscriber, _write_subscribers, total=total, progress=progress,
                       batch_size=batch_size, when=now or utcnow(), actor=actor, source=source)
+
+
+# ---------------------------------------------------------------- items (the integration API)
+
+ITEM_KINDS = ("citizens", "cases", "rulings")
+
+
+def _read_items(items: Iterable[Any]) -> Iterator[Record | RowProblem]:
+    """Objects as records, keys read as the importers read a file's (trimmed, lower case); item i is line i+1."""
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            yield RowProblem(index + 1, msg.JSON_NOT_OBJECT)
+            continue
+        yield index + 1, {str(k).strip().lower(): v for k, v in item.items()}
+
+
+async def import_items(db: Database, hasher: Hasher, kind: str, items: Sequence[Mapping[str, Any]], *,
+                       now: datetime | None = None, actor: str = DEFAULT_ACTOR, source: str = "",
+                       test: bool = False) -> ImportReport:
+    """Apply objects with the import files' fields through the importers' own checks and writers.
+
+    The report's `outcomes` and `keys` are by line, item i being line i+1; rejected items are its
+    `problems`. `test` marks rulings as test rulings (never sent; see storage/deliveries.py).
+    """
+    when = now or utcnow()
+    parse: Parser[Any]
+    write: Writer[Any]
+    if kind == "citizens":
+        parse, write = parse_citizen, _write_citizens
+    elif kind == "cases":
+        parse, write = parse_case, _write_cases
+    elif kind == "rulings":
+        parse, write = partial(parse_ruling, today=tehran_date(when)), partial(_write_rulings, test=test)
+    else:
+        raise ValueError(f"not an item kind: {kind}")
+    return await _run(db, hasher, kind, items, _read_items, parse, write, total=len(items), progress=None,  # type: ignore[arg-type, misc]
+                      batch_size=max(len(items), 1), when=when, actor=actor, source=source, per_row=True)
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What a file would do, read and checked row by row, with nothing written."""
+
+    kind: str
+    rows: int
+    good: int
+    problems: list[RowProblem]
+
+
+def validate_import(kind: str, lines: Iterable[str], hasher: Hasher, *, now: datetime | None = None) -> ImportPreview:
+    """Check every row as the importer would (fields, duplicates in the file), writing nothing. Whether a
+    row's citizen or case exists is known only when it is applied. Raises ImportFileError as importing does."""
+    readers: dict[str, tuple[Reader, Parser[Any]]] = {
+        "citizens": (partial(read_csv, columns=CITIZEN_COLUMNS), parse_citizen),
+        "cases": (read_jsonl, parse_case),
+        "rulings": (read_jsonl, partial(parse_ruling, today=tehran_date(now or utcnow()))),
+        "subscribers": (partial(read_csv, columns=SUBSCRIBER_COLUMNS), parse_subscriber),
+    }
+    reader, parse = readers[kind]
+    problems: list[RowProblem] = []
+    first_line_of: dict[Hashable, int] = {}
+    rows = good = 0
+    for item in reader(lines):
+        rows += 1
+        if isinstance(item, RowProblem):
+            problems.append(item)
+            continue
+        line, fields = item
+        try:
+            row = parse(line, fields, hasher)
+        except RowError as error:
+            problems.append(RowProblem(line, str(error)))
+            continue
+        first = first_line_of.setdefault(row.key, line)
+        if first != line:
+            problems.append(RowProblem(line, msg.duplicate_in_file(KEY_FIELDS[type(row)], first)))
+            continue
+        good += 1
+    return ImportPreview(kind, rows, good, sorted(problems, key=lambda p: p.line))
 
 
 class Importer(Protocol):

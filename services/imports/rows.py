@@ -59,7 +59,9 @@ _THOUSANDS_SEPARATORS = str.maketrans("", "", ",٬_ \u066c\u200c")
 @dataclass(frozen=True, slots=True)
 class RowProblem:
     line: int
-    reason: str
+    reason: str  # Persian, for the operator
+    field: str = ""  # the field at fault, when one is
+    reason_en: str = ""  # the reason in English (the integration API's `reason`)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reason", msg.scrub(self.reason))
@@ -69,7 +71,15 @@ class RowProblem:
 
 
 class RowError(ValueError):
-    """A row that cannot be applied; the message is the reason shown to the operator."""
+    """A row that cannot be applied; the message is the reason shown to the operator (Persian).
+
+    `field` names the field at fault and `reason` says it in English, for the integration API.
+    """
+
+    def __init__(self, message: str, *, field: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        self.reason = reason or message
 
 
 class ImportFileError(ValueError):
@@ -192,7 +202,7 @@ def _blank(value: Any) -> bool:
 def _required(fields: Mapping[str, Any], name: str) -> Any:
     value = fields.get(name)
     if _blank(value):
-        raise RowError(msg.missing(name))
+        raise RowError(msg.missing(name), field=name, reason="missing or empty")
     return value
 
 
@@ -200,7 +210,7 @@ def _identifier(fields: Mapping[str, Any], name: str, limit: int) -> str:
     """A case number or ruling ID: text or a JSON number, digits folded to ASCII."""
     value = _required(fields, name)
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise RowError(msg.bad_text(name))
+        raise RowError(msg.bad_text(name), field=name, reason="not text")
     text = clean_case_number(str(value))
     _check_text(name, text, limit)
     return text
@@ -208,9 +218,9 @@ def _identifier(fields: Mapping[str, Any], name: str, limit: int) -> str:
 
 def _check_text(name: str, text: str, limit: int | None = None) -> None:
     if "\x00" in text:
-        raise RowError(msg.nul_character(name))
+        raise RowError(msg.nul_character(name), field=name, reason="contains a NUL character")
     if limit is not None and len(text) > limit:
-        raise RowError(msg.too_long(name, limit, len(text)))
+        raise RowError(msg.too_long(name, limit, len(text)), field=name, reason="too long")
 
 
 def _text(fields: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -223,7 +233,7 @@ def _text(fields: Mapping[str, Any], name: str, *, required: bool = False) -> st
     if value is None:
         return None
     if not isinstance(value, str):
-        raise RowError(msg.bad_text(name))
+        raise RowError(msg.bad_text(name), field=name, reason="not text")
     text = value.strip()
     _check_text(name, text, limit)
     return text
@@ -236,25 +246,25 @@ def _national_id(fields: Mapping[str, Any], name: str, hasher: Hasher) -> tuple[
     cleaned = clean_national_id("" if value is None else str(value))
     problem = national_id_problem(cleaned)
     if problem is not None:
-        raise RowError(msg.bad_national_id(name, problem, cleaned))
+        raise RowError(msg.bad_national_id(name, problem, cleaned), field=name, reason="not a valid national ID")
     return hasher.national_id(cleaned), mask_national_id(cleaned)
 
 
 def _integer(value: Any, name: str) -> int:
     """An integer from a JSON number or text in any digits, with or without thousands separators."""
     if isinstance(value, bool):
-        raise RowError(msg.bad_integer(name))
+        raise RowError(msg.bad_integer(name), field=name, reason="not an integer")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if math.isfinite(value) and value.is_integer():
             return int(value)
-        raise RowError(msg.bad_integer(name))
+        raise RowError(msg.bad_integer(name), field=name, reason="not an integer")
     if isinstance(value, str):
         text = to_ascii_digits(value).translate(_THOUSANDS_SEPARATORS).strip()
         if text.lstrip("+-").isdigit() and text.isascii():
             return int(text)
-    raise RowError(msg.bad_integer(name))
+    raise RowError(msg.bad_integer(name), field=name, reason="not an integer")
 
 
 def _district(fields: Mapping[str, Any], name: str) -> int | None:
@@ -264,9 +274,9 @@ def _district(fields: Mapping[str, Any], name: str) -> int | None:
     try:
         number = _integer(value, name)
     except RowError:
-        raise RowError(msg.bad_district(name)) from None
+        raise RowError(msg.bad_district(name), field=name, reason="not a district (1-22)") from None
     if number not in DISTRICTS:
-        raise RowError(msg.bad_district(name))
+        raise RowError(msg.bad_district(name), field=name, reason="not a district (1-22)")
     return number
 
 
@@ -277,9 +287,9 @@ def _amount(fields: Mapping[str, Any], name: str) -> int | None:
     try:
         number = _integer(value, name)
     except RowError:
-        raise RowError(msg.bad_amount(name)) from None
+        raise RowError(msg.bad_amount(name), field=name, reason="not an amount in rials (a whole number >= 0)") from None
     if not 0 <= number <= MAX_BIGINT:
-        raise RowError(msg.bad_amount(name))
+        raise RowError(msg.bad_amount(name), field=name, reason="not an amount in rials (a whole number >= 0)")
     return number
 
 
@@ -287,21 +297,21 @@ def _choice(fields: Mapping[str, Any], name: str, allowed: Sequence[str]) -> str
     value = _required(fields, name)
     text = str(value).strip().lower().replace("-", "_").replace(" ", "_")
     if text not in allowed:
-        raise RowError(msg.bad_choice(name, value, allowed))
+        raise RowError(msg.bad_choice(name, value, allowed), field=name, reason="not one of the allowed values")
     return text
 
 
 def _date(fields: Mapping[str, Any], name: str) -> date:
     value = _required(fields, name)
     if not isinstance(value, str):
-        raise RowError(msg.bad_date(name, repr(value)))
+        raise RowError(msg.bad_date(name, repr(value)), field=name, reason="not a date (ISO 8601 or Jalali 1403/11/01)")
     try:
         return parse_date(value)
     except ValueError as date_error:
         try:  # a full timestamp is accepted too: its date in Tehran
             return tehran_date(parse_datetime(value))
         except ValueError:
-            raise RowError(msg.bad_date(name, str(date_error))) from None
+            raise RowError(msg.bad_date(name, str(date_error)), field=name, reason="not a date (ISO 8601 or Jalali 1403/11/01)") from None
 
 
 def _datetime(fields: Mapping[str, Any], name: str) -> datetime | None:
@@ -309,11 +319,11 @@ def _datetime(fields: Mapping[str, Any], name: str) -> datetime | None:
     if _blank(value):
         return None
     if not isinstance(value, str):
-        raise RowError(msg.bad_date(name, repr(value)))
+        raise RowError(msg.bad_date(name, repr(value)), field=name, reason="not a date (ISO 8601 or Jalali 1403/11/01)")
     try:
         return parse_datetime(value)
     except ValueError as error:
-        raise RowError(msg.bad_date(name, str(error))) from None
+        raise RowError(msg.bad_date(name, str(error)), field=name, reason="not a date (ISO 8601 or Jalali 1403/11/01)") from None
 
 
 def _chat_id(fields: Mapping[str, Any], name: str, *, required: bool) -> int | None:
@@ -322,7 +332,7 @@ def _chat_id(fields: Mapping[str, Any], name: str, *, required: bool) -> int | N
         return None
     number = _integer(value, name)
     if number == 0 or abs(number) > MAX_BIGINT:
-        raise RowError(msg.bad_integer(name))
+        raise RowError(msg.bad_integer(name), field=name, reason="not an integer")
     return number
 
 
@@ -400,7 +410,7 @@ def parse_citizen(line: int, fields: Mapping[str, Any], hasher: Hasher) -> Citiz
     nid_hash, nid_masked = _national_id(fields, "national_id", hasher)
     mobile = normalize_mobile(str(_required(fields, "mobile")))
     if mobile is None:
-        raise RowError(msg.bad_mobile("mobile"))
+        raise RowError(msg.bad_mobile("mobile"), field="mobile", reason="not an Iranian mobile number")
     full_name = _text(fields, "full_name")
     return CitizenRow(line=line, nid_hash=nid_hash, nid_masked=nid_masked, mobile_hash=hasher.mobile(mobile),
                       mobile_masked=mask_mobile(mobile), full_name=full_name or None,
@@ -431,10 +441,10 @@ def parse_ruling(line: int, fields: Mapping[str, Any], hasher: Hasher, *, today:
     kind = _choice(fields, "kind", RULING_KINDS)
     issued_on = _date(fields, "issued_at")
     if today is not None and issued_on > today:
-        raise RowError(msg.issued_in_future("issued_at", issued_on, today))
+        raise RowError(msg.issued_in_future("issued_at", issued_on, today), field="issued_at", reason="issued after today")
     amount = _amount(fields, "fine_amount_rials")
     if kind == "fine" and amount is None:
-        raise RowError(msg.fine_needs_amount("fine_amount_rials"))
+        raise RowError(msg.fine_needs_amount("fine_amount_rials"), field="fine_amount_rials", reason="a fine needs fine_amount_rials")
     text = _text(fields, "text", required=True) or ""
     return RulingRow(line=line, ruling_id=ruling_id, case_number=case_number, nid_hash=nid_hash,
                      commission=commission, kind=kind, issued_on=issued_on, fine_amount_rials=amount,
@@ -448,5 +458,5 @@ def parse_subscriber(line: int, fields: Mapping[str, Any], hasher: Hasher) -> Su
     assert chat_id is not None
     user_id = _chat_id(fields, "user_id", required=False)
     if chat_id < 0 or (user_id is not None and user_id != chat_id):
-        raise RowError(msg.CHAT_NOT_PRIVATE)
+        raise RowError(msg.CHAT_NOT_PRIVATE, field="chat_id", reason="not a private chat")
     return SubscriberRow(line=line, nid_hash=nid_hash, platform=platform, chat_id=chat_id, user_id=user_id)

@@ -133,6 +133,11 @@ def parse_datetime(text: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def start_of_tehran_day(d: date) -> datetime:
+    """Midnight in Tehran at the start of `d`, as UTC."""
+    return datetime.combine(d, time(), TEHRAN).astimezone(UTC)
+
+
 def end_of_tehran_day(d: date) -> datetime:
     """The last representable instant of `d` in Tehran, as UTC."""
     return datetime.combine(d, time.max, TEHRAN).astimezone(UTC)

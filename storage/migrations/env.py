@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+import storage.api_models  # noqa: F401
 import storage.models  # noqa: F401  (registers the tables on the metadata)
 from storage.database import create_engine
 

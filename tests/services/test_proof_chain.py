@@ -109,8 +109,8 @@ async def test_delivery_view_and_deemed_service_are_chained_and_verify(db: Datab
     assert report.ok and report.records == 4 and report.head_hash == prev, report.problems
 
     rows = [r async for r in export_receipts(db, make_app(db, secret, served.clock).law, served.clock)]
-    assert RECEIPT_FIELDS[-3:-1] == ("proof_seq", "proof_hash")
-    assert list(rows[0].as_dict())[-3:-1] == ["proof_seq", "proof_hash"]
+    assert RECEIPT_FIELDS[-3:] == ("proof_seq", "proof_hash", "auth_proof")
+    assert list(rows[0].as_dict())[-3:] == ["proof_seq", "proof_hash", "auth_proof"]
     by_ruling = {r.ruling_id: (r.proof_seq, r.proof_hash) for r in rows}
     assert by_ruling == {"R-1": (3, records[2].hash), "R-2": (4, records[3].hash)}
 

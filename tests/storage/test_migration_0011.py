@@ -1,7 +1,8 @@
 """Migration 0011 on SQLite and PostgreSQL: `deliveries` and `outbox` become `messages`, every row with its
 status, attempts, error and times; a notice's rows keep their ids (the proof chain names them), so the
-chain backfilled from the old rows still verifies; a (notice, chat) pair nobody had queued yet is queued;
-and new rows get ids after every old one."""
+chain backfilled from the old rows still verifies; a (notice, chat) pair nobody had queued yet is queued
+(never a test notice of the integration API); an answer written in the dashboard (0013) becomes a
+staff_reply message named by its reply's id negated; and new rows get ids after every old one."""
 
 from __future__ import annotations
 
@@ -74,6 +75,27 @@ async def _seed(db: Database) -> None:
                  "t": T0, "sent": sent_at})
 
 
+async def _seed_dashboard(db: Database) -> None:
+    """At 0013: a test ruling of the integration API (never sent) and a dashboard answer still queued."""
+    async with db.engine.begin() as conn:
+        await conn.execute(sa.text(
+            "INSERT INTO rulings (id, ruling_id, case_id, citizen_id, commission, kind, issued_on, summary, text, "
+            "created_at, test) VALUES (5, 'R-5', 1, 1, 'first', 'fine', '2025-01-20', '', '', :t, :yes)")
+            .bindparams(_t("t")), {"t": T0, "yes": True})
+        await conn.execute(sa.text(
+            "INSERT INTO notices (id, ruling_pk, citizen_id, created_at, test) VALUES (5, 5, 1, :t, :yes)")
+            .bindparams(_t("t")), {"t": T0, "yes": True})
+        await conn.execute(sa.text(
+            "INSERT INTO handoffs (id, platform, chat_id, question, created_at, answered_at, answer) "
+            "VALUES (8, 'telegram', 101, 'q', :t, :t, 'a')").bindparams(_t("t")), {"t": T0})
+        await conn.execute(sa.text(
+            "INSERT INTO staff_replies (id, handoff_id, author, text, created_at) VALUES (3, 8, 'ali', 'a', :t)")
+            .bindparams(_t("t")), {"t": T0})
+        await conn.execute(sa.text(
+            "INSERT INTO outbox (id, kind, ref_id, platform, chat_id, status, attempts, created_at) "
+            "VALUES (5, 'staff_reply', 3, 'telegram', 101, 'queued', 0, :t)").bindparams(_t("t")), {"t": T0})
+
+
 async def _check(db: Database) -> None:
     async with db.engine.connect() as conn:
         rows = (await conn.execute(sa.text(
@@ -89,6 +111,9 @@ async def _check(db: Database) -> None:
     assert sorted((r.ref_id, r.chat_id, r.status) for r in notices.values()) == [
         (3, 102, "queued"), (4, 101, "queued"), (4, 102, "queued")]
     others = [(r.kind, r.ref_id, r.chat_id, r.status, r.attempts) for r in rows if r.kind != "notice"]
+    assert others.pop() == ("staff_reply", -3, 101, "queued", 0)
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(sa.text("SELECT origin_id FROM messages WHERE kind = 'staff_reply'"))).scalar() == 8
     assert others == [(kind, ref, chat, status, attempts) for _i, kind, ref, chat, status, attempts, _s in OUTBOX]
     assert min(r.id for r in rows if r.kind != "notice") > max(d[0] for d in DELIVERIES)
     report = await verify_proof(db, SECRET)
@@ -109,7 +134,9 @@ async def _migrate(url: str) -> None:
     db = Database(url, proof_key=SECRET)
     try:
         await _seed(db)
-        await asyncio.to_thread(upgrade, url, "head", proof_key=SECRET)  # 0006 backfills the chain, 0011 moves rows
+        await asyncio.to_thread(upgrade, url, "0013", proof_key=SECRET)  # 0006 backfills the chain
+        await _seed_dashboard(db)
+        await asyncio.to_thread(upgrade, url, "head", proof_key=SECRET)  # 0011 moves rows
         await _check(db)
     finally:
         await db.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -63,11 +64,17 @@ def _free_port() -> int:
 
 
 def test_eblagh_web_serves_and_exits_0_on_sigterm(tmp_path: Path) -> None:
+    """Start, a write and a read with a key from `eblagh apikey create`, SIGTERM, exit 0; JSON logs."""
     port = _free_port()
     env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "web-test-secret",
-           "WEB_LISTEN": f"127.0.0.1:{port}"}
+           "WEB_LISTEN": f"127.0.0.1:{port}", "LOG_FORMAT": "json"}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
+    made = subprocess.run([sys.executable, "-m", "bot.cli", "apikey", "create", "cases", "--role", "ingest"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    assert key.startswith("ebk_live_") and key not in made.stderr
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "web"], env=env, cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -81,9 +88,20 @@ def test_eblagh_web_serves_and_exits_0_on_sigterm(tmp_path: Path) -> None:
                     pytest.fail(f"eblagh web did not start: {process.communicate()[1]}")
                 time.sleep(0.2)
         assert response.status_code == 200
+        auth = {"Authorization": f"Bearer {key}"}
+        wrote = httpx.post(f"http://127.0.0.1:{port}/v1/citizens", headers=auth, timeout=10,
+                           json={"items": [{"national_id": "0012345679", "mobile": "09121234567"}]})
+        assert wrote.status_code == 200 and wrote.json()["results"][0]["status"] == "inserted"
+        read = httpx.get(f"http://127.0.0.1:{port}/v1/events", headers=auth, timeout=10)
+        assert read.status_code == 200 and read.json() == {"events": [], "next": 0}
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+        logs = process.stderr.read() if process.stderr else ""
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+    lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "eblagh.api"]
+    assert any("/v1/citizens 200" in line["message"] and line.get("request_id") for line in access), logs
+    assert key not in logs and "0012345679" not in logs and "09121234567" not in logs

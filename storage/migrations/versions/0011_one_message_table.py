@@ -12,7 +12,7 @@ them all fanned out, every (notice, active reachable chat) pair with no message 
 the old sweeper would have done on its next pass.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0013
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from alembic import op
 import storage.types
 
 revision = '0011'
-down_revision = '0007'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
@@ -80,7 +80,13 @@ def upgrade() -> None:
     bind = op.get_bind()
     offset = int(bind.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM deliveries")).scalar() or 0)
     op.execute(f"INSERT INTO messages (id, lane, kind, ref_id, {columns}) "
-               f"SELECT id + {offset}, 'messenger', kind, ref_id, {picked} FROM outbox")
+               f"SELECT id + {offset}, 'messenger', kind, ref_id, {picked} FROM outbox WHERE kind <> 'staff_reply'")
+    # An answer written in the dashboard (0013) is named by its reply's id negated, with its handoff as
+    # origin; its text is read from staff_replies when it is sent (no body).
+    op.execute(f"INSERT INTO messages (id, lane, kind, ref_id, origin_id, {columns}) "
+               f"SELECT o.id + {offset}, 'messenger', 'staff_reply', -o.ref_id, r.handoff_id, "
+               f"{', '.join('o.' + c for c in _COMMON).replace('o.next_attempt_at', 'COALESCE(o.next_attempt_at, o.created_at)')} "
+               f"FROM outbox o LEFT JOIN staff_replies r ON r.id = o.ref_id WHERE o.kind = 'staff_reply'")
 
     # What the old sweeper would have queued on its next pass, then everything counts as fanned out.
     now = datetime.now(UTC)
@@ -89,7 +95,7 @@ def upgrade() -> None:
         "INSERT INTO messages (lane, kind, ref_id, platform, chat_id, status, attempts, created_at, next_attempt_at) "
         "SELECT 'messenger', 'notice', n.id, b.platform, b.chat_id, 'queued', 0, :now, :now "
         "FROM notices n JOIN chat_bindings b ON b.citizen_id = n.citizen_id "
-        "WHERE b.active AND b.unreachable_at IS NULL AND NOT EXISTS ("
+        "WHERE b.active AND b.unreachable_at IS NULL AND NOT n.test AND NOT EXISTS ("
         "SELECT 1 FROM messages m WHERE m.kind = 'notice' AND m.ref_id = n.id "
         "AND m.platform = b.platform AND m.chat_id = b.chat_id)").bindparams(stamp))
     bind.execute(sa.text("UPDATE notices SET fanned_out_at = :now").bindparams(stamp))
@@ -150,9 +156,12 @@ def downgrade() -> None:
     picked = columns.replace("status", "CASE status WHEN 'cancelled' THEN 'failed' ELSE status END", 1)
     op.execute(f"INSERT INTO deliveries (id, notice_id, {columns}) "
                f"SELECT id, ref_id, {picked} FROM messages WHERE kind = 'notice'")
-    # Handoffs, staff replies and notes did not exist as rows before: they are dropped.
+    # Handoffs, the staff chat's replies and notes did not exist as rows before: they are dropped. The
+    # dashboard's answers (no staff chat to notify) go back to the outbox under their reply's id.
     op.execute(f"INSERT INTO outbox (kind, ref_id, {columns}) "
-               f"SELECT kind, ref_id, {columns} FROM messages WHERE kind IN ('broadcast', 'reminder') ORDER BY id")
+               f"SELECT kind, CASE kind WHEN 'staff_reply' THEN -ref_id ELSE ref_id END, {columns} FROM messages "
+               f"WHERE kind IN ('broadcast', 'reminder') "
+               f"OR (kind = 'staff_reply' AND notify_chat_id IS NULL AND ref_id < 0) ORDER BY id")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("SELECT setval(pg_get_serial_sequence('deliveries', 'id'), "
                    "GREATEST((SELECT COALESCE(MAX(id), 0) FROM deliveries), 1))")
