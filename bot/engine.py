@@ -19,6 +19,7 @@ from bot.runtime import Runtime
 from handlers import render
 from handlers.outbox_cards import broadcast_card, reminder_card, staff_reply_card
 from handlers.relay_notes import RelayNoteTexts
+from services.callbacks import RetrySchedule, callback_lane
 from services.clock import Clock, system_clock
 from services.delivery.composer import MessageComposer, MessengerLaneSender
 from services.delivery.duties import TimedDuties
@@ -58,6 +59,12 @@ class EngineOptions:
     max_backlog: int = 5000
     progress_interval: float = 10.0
     retry: RetryPolicy = RetryPolicy()
+    # The callback lane (the integration API's status callbacks): its own pace, overall and per endpoint,
+    # and its own schedule (about 5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily for 3 days).
+    callback_rate: float = 50.0
+    callback_endpoint_rate: float = 10.0
+    callback_concurrency: int = 8
+    callback_retry: RetrySchedule = RetrySchedule()
 
 
 @dataclass
@@ -124,12 +131,18 @@ def build_engine(runtime: Runtime, sender: MessageSender, backends: Backends, *,
                  options: EngineOptions | None = None, clock: Clock = system_clock,
                  inquirer: TransactionInquirer | None = None, wake: asyncio.Event | None = None,
                  budget: RateBudget | None = None) -> DeliveryEngine:
-    """Every lane, the sweeper and the timed duties: scheduled broadcasts, reminders, deemed service, and
+    """Every lane (the messenger's, the callbacks'), the sweeper and the timed duties: scheduled broadcasts, reminders, deemed service, and
     (on Bale with payments) the reconciliation of pending payments."""
     options = options or EngineOptions()
     settings = runtime.settings
     db = runtime.database
-    lanes = [messenger_lane(runtime, sender, backends, options, clock=clock, budget=budget)]
+    lanes = [messenger_lane(runtime, sender, backends, options, clock=clock, budget=budget),
+             callback_lane(db, backends.queue_named(f"{LaneName.CALLBACK.value}:http"),
+                           backends.budget(LaneName.CALLBACK.value, options.callback_rate,
+                                           options.callback_endpoint_rate), clock,
+                           schedule=options.callback_retry,
+                           config=LaneConfig(concurrency=options.callback_concurrency,
+                                             claim_timeout=options.claim_timeout))]
     duties = TimedDuties(db, clock, law_policy(runtime), reminder_days_before=settings.reminder_days_before_deemed)
 
     async def duty() -> None:

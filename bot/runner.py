@@ -24,7 +24,6 @@ from dataclasses import dataclass, replace
 from redis.asyncio import Redis
 
 from bot.app import App, build_app
-from bot.callback_lane import run_callbacks
 from bot.chat_lock import ChatLocks, MemoryChatLocks
 from bot.engine import EngineOptions, build_engine, consumer_name, open_backends
 from bot.log_privacy import private_logs
@@ -142,7 +141,6 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
     delivery = asyncio.create_task(_deliver(app, messenger, options, delivery_stop, clock) if options.deliver
                                    else delivery_stop.wait())
     sweeper = asyncio.create_task(_sweep(pipeline, stop, options.sweep_interval))
-    callbacks = asyncio.create_task(run_callbacks(app.runtime, delivery_stop))  # the integration API's callbacks
     status = 0
     try:
         if settings.webhook_url:
@@ -160,7 +158,6 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
         await pipeline.settle()
         delivery_stop.set()  # what is in flight finishes first
         await delivery
-        await callbacks
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper

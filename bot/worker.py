@@ -13,7 +13,6 @@ import signal
 import time
 from typing import cast
 
-from bot.callback_lane import run_callbacks
 from bot.engine import Backends, EngineOptions, build_engine, consumer_name, open_backends
 from bot.runtime import Runtime
 from services.clock import Clock, sleep_or_stop, system_clock
@@ -39,14 +38,13 @@ async def run_worker(runtime: Runtime, sender: MessageSender, stop: asyncio.Even
     engine = build_engine(runtime, sender, backends, options=EngineOptions(**{**vars(options), "name": name}),
                           clock=clock, inquirer=inquirer)
     progress = asyncio.create_task(_progress(engine.metrics, options.progress_interval, stop))
-    callbacks = asyncio.create_task(run_callbacks(runtime, stop, clock=clock))  # the callback lane (integration API)
     log.info("worker %s started on %s (rate %.1f/s, chat %.2f/s, %s)", name, sender.platform,
              settings.delivery_rate, settings.delivery_chat_rate, "redis" if settings.redis_url else "in-process")
     try:
         await engine.run(stop)
     finally:
         stop.set()
-        await asyncio.gather(progress, callbacks, return_exceptions=True)
+        await asyncio.gather(progress, return_exceptions=True)
         await backends.close()
     log.info("worker %s stopped: %s", name, engine.metrics.as_dict())
     return engine.metrics

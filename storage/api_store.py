@@ -12,15 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import callbacks
 from storage.api_models import (
     ApiEvent,
     ApiKey,
-    CallbackStatus,
     IdempotencyRecord,
     ImportJob,
     Webhook,
-    WebhookAttempt,
-    WebhookDelivery,
 )
 from storage.models import Case, ChatBinding, Citizen, Message, MessageKind, Notice, Ruling
 
@@ -188,34 +186,7 @@ async def delete_webhook(session: AsyncSession, webhook_id: int, now: datetime) 
     """Stop it: inactive, marked deleted; what was queued for it is failed (nothing more is sent)."""
     await session.execute(update(Webhook).where(col(Webhook.id) == webhook_id)  # type: ignore[deprecated]
                           .values(active=False, deleted_at=now))
-    await session.execute(update(WebhookDelivery).where(  # type: ignore[deprecated]
-        col(WebhookDelivery.webhook_id) == webhook_id, col(WebhookDelivery.status) == CallbackStatus.QUEUED.value)
-        .values(status=CallbackStatus.FAILED.value, last_error="endpoint deleted"))
-
-
-async def deliveries_of_webhook(session: AsyncSession, webhook_id: int, *, limit: int = 100
-                                ) -> list[tuple[WebhookDelivery, ApiEvent, list[WebhookAttempt]]]:
-    found = await session.execute(  # type: ignore[deprecated]
-        select(WebhookDelivery, ApiEvent).join(ApiEvent, col(ApiEvent.id) == col(WebhookDelivery.event_id))
-        .where(col(WebhookDelivery.webhook_id) == webhook_id).order_by(col(WebhookDelivery.id).desc()).limit(limit))
-    pairs = [(d, e) for d, e in found.all()]
-    attempts: dict[int, list[WebhookAttempt]] = {}
-    if pairs:
-        tried = await session.execute(  # type: ignore[deprecated]
-            select(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_([d.id for d, _ in pairs]))
-            .order_by(col(WebhookAttempt.id)))
-        for attempt in tried.scalars().all():
-            attempts.setdefault(attempt.delivery_id, []).append(attempt)
-    return [(d, e, attempts.get(d.id or 0, [])) for d, e in pairs]
-
-
-async def get_delivery(session: AsyncSession, delivery_id: int) -> WebhookDelivery | None:
-    return await session.get(WebhookDelivery, delivery_id)
-
-
-async def requeue_delivery(session: AsyncSession, delivery_id: int, now: datetime) -> None:
-    await session.execute(update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id)  # type: ignore[deprecated]
-                          .values(status=CallbackStatus.QUEUED.value, next_attempt_at=now, claimed_at=None))
+    await callbacks.fail_queued(session, webhook_id, "endpoint deleted")
 
 
 # ---------------------------------------------------------------- import jobs

@@ -65,6 +65,7 @@ class Claimed:
     body: str | None = None
     origin_id: int | None = None
     notify_chat_id: int | None = None
+    created_at: datetime | None = None  # when it was queued (a lane may give up on age)
 
     @property
     def ref(self) -> str:
@@ -102,7 +103,8 @@ def _claimed(row: dict[str, object]) -> Claimed:
 
     return Claimed(int(row["id"]), str(row["lane"]), str(row["kind"]), int(row["ref_id"]),  # type: ignore[call-overload]
                    str(row["platform"]), int(row["chat_id"]), int(row["attempts"]),  # type: ignore[call-overload]
-                   None if row["body"] is None else str(row["body"]), opt("origin_id"), opt("notify_chat_id"))
+                   None if row["body"] is None else str(row["body"]), opt("origin_id"), opt("notify_chat_id"),
+                   row.get("created_at"))  # type: ignore[arg-type]
 
 
 # Claiming and recording ----------------------------------------------------------------------------

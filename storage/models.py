@@ -50,13 +50,16 @@ class MessageKind(StrEnum):
     STAFF_REPLY = "staff_reply"  # a staff answer to a citizen; ref_id: the staff member's message id,
     # origin_id: handoffs.id; text in `body`
     NOTE = "note"  # tells whoever wrote how a handoff or a reply went; ref_id: that message's id
+    CALLBACK = "callback"  # an integration API event POSTed to an endpoint; ref_id: api_events.id,
+    # platform "http", chat_id: webhooks.id (storage/callbacks.py); message_id: the HTTP status
 
 
 class LaneName(StrEnum):
     """The roads out (messages.lane). Each has its own queue, sender, pace and retry policy
-    (services/delivery/lanes.py); the lead adds the integration API's HTTP callbacks as a lane of its own."""
+    (services/delivery/lanes.py)."""
 
     MESSENGER = "messenger"
+    CALLBACK = "callback"  # the integration API's status callbacks (services/callbacks.py)
 
 
 class Citizen(SQLModel, table=True):

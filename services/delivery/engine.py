@@ -88,6 +88,10 @@ class DeliveryEngine:
             stop.set()
             beating.set()
             await asyncio.gather(*side, return_exceptions=True)
+            for consumer in self.consumers:  # a lane's own connections (the callbacks' HTTP client)
+                closing = getattr(consumer.lane.sender, "aclose", None)
+                if closing is not None:
+                    await closing()
 
     async def drain(self) -> DrainStats:
         """Everything due now, sent before it returns (the terminal chat, between lines)."""

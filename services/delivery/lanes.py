@@ -6,8 +6,9 @@ staff, a staff reply, the note that tells whoever wrote how it went) is a row of
 `eblagh run` in-process on the embedded default, any number of `eblagh worker`s with Redis.
 
 A lane is one road out, with its own sender, queue, pace and retry policy, so a slow or dead
-receiver on one lane never slows another. Today there is one, the messenger lane (per platform:
-Telegram or Bale). To add a lane (the integration API's HTTP status callbacks, say):
+receiver on one lane never slows another. There are two: the messenger lane (per platform: Telegram
+or Bale) and the callback lane (the integration API's signed HTTP status callbacks, services/callbacks.py,
+retried over days on a schedule of its own). To add a lane:
 
 1. add its name to `storage.models.LaneName` and queue its rows with `lane` set to it (`platform` and
    `chat_id` then name its destinations, e.g. "http" and a webhook endpoint's id; `body` its payload);
@@ -15,8 +16,8 @@ Telegram or Bale). To add a lane (the integration API's HTTP status callbacks, s
    `SendError` kinds (`Transient` for a receiver that is down, so it retries with backoff; `Permanent`
    for a refusal that another try cannot help; `RetryAfter` pauses only this lane's budget);
 3. build a `Lane` for it in the composition root (bot/engine.py, beside `messenger_lane`, listed in `build_engine`): its composer (row ->
-   payload), its own `RateBudget` (its own Redis key), a `RetryPolicy` of its own (a receiver may be
-   retried over days: many attempts, a long `max_delay`) and its `LaneConfig`;
+   payload), its own `RateBudget` (its own Redis key), a `Retry` policy of its own (a `RetryPolicy`,
+   or one like the callbacks' `RetrySchedule`: fixed steps, giving up on age) and its `LaneConfig`;
 4. optionally, settle hooks per kind (`Settler`), run in the transaction that records the outcome.
 
 The engine, the sweeper, the heartbeats and the recovery of a stopped worker's claims need no change.
@@ -43,6 +44,12 @@ from storage.models import DeliveryStatus, LaneName
 log = logging.getLogger(__name__)
 
 
+class Retry(Protocol):
+    def retry_in(self, attempts: int, claimed: Claimed, now: datetime, rng: random.Random) -> float | None:
+        """Seconds before the next try after `attempts` failed ones; None: give up, the message fails."""
+        ...
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 6
@@ -53,6 +60,9 @@ class RetryPolicy:
         """Exponential backoff with full jitter, so many failed sends do not return in lockstep."""
         ceiling = min(self.max_delay, self.base_delay * 2 ** max(attempts - 1, 0))
         return rng.uniform(ceiling / 2, ceiling)
+
+    def retry_in(self, attempts: int, claimed: Claimed, now: datetime, rng: random.Random) -> float | None:
+        return None if attempts >= self.max_attempts else self.delay(attempts, rng)
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,7 @@ class Lane:
     budget: RateBudget
     composer: Composer
     sender: LaneSender
-    retry: RetryPolicy = RetryPolicy()
+    retry: Retry = RetryPolicy()
     config: LaneConfig = LaneConfig()
     settlers: Mapping[str, Settler] = field(default_factory=dict)
     # The chats of this lane are messenger chats: a refused "unreachable" marks the chat's binding.
@@ -124,10 +134,10 @@ class Refusal:
     arrived: tuple[int, ...] = ()  # parts of the message that did arrive before the failure
 
 
-def refusal(error: Unreachable | Permanent | Transient, claimed: Claimed, policy: RetryPolicy,
+def refusal(error: Unreachable | Permanent | Transient, claimed: Claimed, policy: Retry,
             rng: random.Random, clock: Clock) -> Refusal:
     """Unreachable blocks the row; permanent fails it; transient queues it again after backoff, and fails
-    it once it has had `policy.max_attempts`."""
+    it once the lane's policy gives up."""
     why, arrived = undelivered(error), tuple(error.sent_message_ids)
     if isinstance(error, Unreachable):
         return Refusal(DeliveryStatus.BLOCKED, str(error), why, arrived=arrived)
@@ -135,11 +145,12 @@ def refusal(error: Unreachable | Permanent | Transient, claimed: Claimed, policy
         log.warning("%s refused: %s", claimed.ref, error)
         return Refusal(DeliveryStatus.FAILED, f"permanent: {error}", why, arrived=arrived)
     attempts = claimed.attempts + 1
-    if attempts >= policy.max_attempts:
+    now = clock()
+    wait = policy.retry_in(attempts, claimed, now, rng)
+    if wait is None:
         log.warning("%s gave up after %d attempts: %s", claimed.ref, attempts, error)
         return Refusal(DeliveryStatus.FAILED, f"transient, gave up: {error}", why, arrived=arrived)
-    return Refusal(DeliveryStatus.QUEUED, str(error), why,
-                   clock() + timedelta(seconds=policy.delay(attempts, rng)), arrived)
+    return Refusal(DeliveryStatus.QUEUED, str(error), why, now + timedelta(seconds=wait), arrived)
 
 
 async def record_refusal(session: AsyncSession, lane: Lane, claimed: Claimed, refused: Refusal, clock: Clock) -> None:
