@@ -333,7 +333,7 @@ async def scenario(tree: Path, backend: str, args: argparse.Namespace, cache: Pa
                     Path(args.profile).mkdir(parents=True, exist_ok=True)
                     run_env = {**env, "EBLAGH_BENCH_PROFILE": str(Path(args.profile).resolve() /
                                                                   f"{tree.name}-{backend}-{uuid.uuid4().hex[:4]}.txt")}
-                process = eblagh(tree, run_env, "run", "--poll-timeout", "10", log=log)
+                process = eblagh(tree, run_env, "run", "--poll-timeout", "5", log=log)
                 try:
                     watched = psutil.Process(process.pid)
                     chats = Chats(chat_ids)
@@ -406,18 +406,23 @@ IMPORTS = {"aiogram": "import aiogram, aiogram.client.session.aiohttp",
 
 
 def import_costs(tree: Path, cache: Path) -> dict[str, float]:
-    """RSS each import adds to a bare interpreter, on its own (MB)."""
+    """Resident memory each import (or load) adds to a bare interpreter, on its own (MB)."""
     costs = {}
     for name, statement in IMPORTS.items():
         if statement == "CACHE":
             statement = (f"from pathlib import Path; from nlp import IntentModel; "
                          f"m = IntentModel.load(cache_dir=Path({str(cache)!r})); m.analyze('سلام')")
-        code = ("import resource; base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        code = ("import sys\n"
+                "def rss():\n"
+                "    line = next(l for l in open('/proc/self/status') if l.startswith('VmRSS:'))\n"
+                "    return int(line.split()[1]) / 1024\n"
+                "base = rss()\n"
                 f"{statement}\n"
-                "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)")
+                "print('RSS', rss() - base, file=sys.stderr)")
         out = subprocess.run([PYTHON, "-c", code], cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
                              capture_output=True, text=True, timeout=120)
-        costs[name] = round(float(out.stdout.strip().splitlines()[-1]), 1) if out.returncode == 0 else float("nan")
+        found = [line.split()[1] for line in out.stderr.splitlines() if line.startswith("RSS ")]
+        costs[name] = round(float(found[-1]), 1) if out.returncode == 0 and found else float("nan")
     return costs
 
 
@@ -512,7 +517,7 @@ if __name__ == "__main__":
     parser.add_argument("--baseline", help="another checkout to run first, side by side")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--memory", action="store_true", help="also peak RSS of run, worker and web, and imports")
-    parser.add_argument("--settle", type=float, default=6.0, help="seconds each idle process runs for --memory")
+    parser.add_argument("--settle", type=float, default=10.0, help="seconds each idle process runs for --memory")
     parser.add_argument("--redis-db", type=int, default=6)
     parser.add_argument("--py-spy", help="sample the throughput phase with py-spy; collapsed stacks go here")
     parser.add_argument("--profile", help="profile each `eblagh run` with pyinstrument; reports go to this folder")
