@@ -91,7 +91,7 @@ class Database:
 
         Each session block still commits (or rolls back) on its own, exactly as outside a unit; what is
         shared is the connection: one checkout, one PostgreSQL pre-ping and one reset instead of one per
-        block (bench/conversation.py: most of a PostgreSQL answer's CPU was these round trips). Keep a
+        block (bench/conversation.py: these round trips were about a quarter of a PostgreSQL answer's CPU). Keep a
         unit short: the connection is held until it ends (never across a send to the messenger). A nested
         unit joins the outer one; a task started inside uses the pool as usual, never the unit's connection.
         """
