@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint unit bench bench-import bench-nlp bench-delivery bench-api check-external clean
+.PHONY: install demo test lint unit bench bench-import bench-nlp bench-delivery bench-api bench-conversation check-external clean
 
 install: $(VENV)/.installed
 
@@ -27,7 +27,7 @@ unit: install
 
 test: lint unit
 
-bench: bench-import bench-nlp bench-delivery bench-api
+bench: bench-import bench-nlp bench-delivery bench-api bench-conversation
 
 bench-import: install
 	$(BIN)/python bench/imports.py
@@ -40,6 +40,9 @@ bench-delivery: install
 
 bench-api: install
 	$(BIN)/python bench/api.py
+
+bench-conversation: install
+	$(BIN)/python bench/conversation.py --memory
 
 # eblagh run against a third-party Bot API emulator (npm telegram-test-api; needs node and npm):
 # aiogram and ptb, long polling and webhook. See docs/external-check.md.

@@ -17,15 +17,27 @@ from bot.settings import MissingSecretKey, load_settings
 from services.law.holidays import HolidayOverridesError
 
 # Subcommand modules, in the order `eblagh --help` lists them.
-COMMAND_MODULES = ("shell", "run", "worker", "web", "staff", "apikey", "imports", "receipts", "payments", "broadcast", "db", "nlp",
-                   "holidays")
+COMMAND_MODULES = ("shell", "run", "worker", "web", "staff", "apikey", "imports", "receipts", "payments",
+                   "broadcast", "db", "nlp", "holidays")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Subcommand -> its module, where the names differ.
+_MODULE_OF = {"import": "imports"}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `command` (the subcommand about to run), only that subcommand.
+
+    Each module imports what its subcommand needs, so importing only the one that runs keeps a process
+    from loading what others use (`eblagh worker` no web server, `eblagh web` no messenger library).
+    """
+    modules: tuple[str, ...] = COMMAND_MODULES
+    if command is not None and _MODULE_OF.get(command, command) in COMMAND_MODULES:
+        modules = (_MODULE_OF.get(command, command),)
     parser = argparse.ArgumentParser(prog="eblagh", description="ابلاغ — electronic notification assistant")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
+    for name in modules:
         # Every listed module exists: a missing one, or a missing library it imports, is an error to see.
         importlib.import_module(f"bot.commands.{name}").register(subparsers)
     return parser
@@ -38,9 +50,15 @@ def _log_format() -> str:
         return "text"
 
 
+def _subcommand(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is not an option), if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_subcommand(words))
+    args = parser.parse_args(words)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

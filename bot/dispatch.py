@@ -18,12 +18,20 @@ async def dispatch(app: App, event: Event, sender: MessageSender) -> Response:
 
     The caller answers a tap with `response.tap_answer`; the transport knows how.
     """
-    held = await _flood_guard(app, event, sender)
-    if held is not None:
-        return held
     chat = event.chat
-    await app.outgoing.chat_wrote_again(chat.platform, chat.chat_id)
-    response = await app.conversation.handle(event)
+    # Everything the update reads and writes shares one database connection; the sends come after it.
+    async with app.runtime.database.unit():
+        held = await _flood_guard(app, event)
+        if held is None:
+            await app.outgoing.chat_wrote_again(chat.platform, chat.chat_id)
+            response = await app.conversation.handle(event)
+    if held is not None:
+        for note in held.messages:
+            try:
+                await sender.send(chat.chat_id, note)
+            except SendError as error:
+                log.warning("slow-down note to chat %s not sent: %s", chat.chat_id, type(error).__name__)
+        return held
     for message in response.messages:
         try:
             await sender.send(chat.chat_id, message)
@@ -41,8 +49,8 @@ async def dispatch(app: App, event: Event, sender: MessageSender) -> Response:
     return response
 
 
-async def _flood_guard(app: App, event: Event, sender: MessageSender) -> Response | None:
-    """None to go on; else what a flooding chat gets instead: one slow-down note, then nothing.
+async def _flood_guard(app: App, event: Event) -> Response | None:
+    """None to go on; else what a flooding chat gets instead: one slow-down note (sent by the caller), then nothing.
 
     A tap is still answered (the caller answers with `tap_answer`), so the client stops spinning.
     """
@@ -55,8 +63,4 @@ async def _flood_guard(app: App, event: Event, sender: MessageSender) -> Respons
         return Response(tap_answer="" if tapped else None)
     log.info("chat %s writes too fast; ignored for %ss", chat.chat_id, verdict.seconds_left(app.flood.now()))
     note = OutgoingMessage(texts.SLOW_DOWN.format(seconds=render.fa(verdict.seconds_left(app.flood.now()))))
-    try:
-        await sender.send(chat.chat_id, note)
-    except SendError as error:
-        log.warning("slow-down note to chat %s not sent: %s", chat.chat_id, type(error).__name__)
     return Response([note], tap_answer=texts.SLOW_DOWN_TAP if tapped else None)

@@ -19,9 +19,28 @@ A part whose best score is under CONFIDENCE_THRESHOLD has intent 'out_of_scope';
 lists the closest intents. Labels are INTENTS; entity types are ENTITY_TYPES.
 """
 
-from nlp.entities import ENTITY_TYPES, Entity, extract_entities
-from nlp.intents import CONFIDENCE_THRESHOLD, INTENTS, Analysis, IntentModel, PartAnalysis
-from nlp.normalize import normalize
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nlp.entities import ENTITY_TYPES, Entity, extract_entities
+    from nlp.intents import CONFIDENCE_THRESHOLD, INTENTS, Analysis, IntentModel, PartAnalysis
+    from nlp.normalize import normalize
+
+# Loaded on first use (PEP 562), so that importing a small part (nlp.digits) does not bring in the
+# model's numpy: `eblagh worker` and `eblagh web` use no intent model.
+_HOME = {"ENTITY_TYPES": "nlp.entities", "Entity": "nlp.entities", "extract_entities": "nlp.entities",
+         "CONFIDENCE_THRESHOLD": "nlp.intents", "INTENTS": "nlp.intents", "Analysis": "nlp.intents",
+         "IntentModel": "nlp.intents", "PartAnalysis": "nlp.intents", "normalize": "nlp.normalize"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'nlp' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME[name]), name)
+
 
 __all__ = [
     "CONFIDENCE_THRESHOLD",

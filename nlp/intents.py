@@ -17,11 +17,14 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nlp.entities import Entity, extract_entities
 from nlp.finglish import warm_up_in_background
-from nlp.model import Classifier, load_or_train
 from nlp.normalize import normalize
+
+if TYPE_CHECKING:  # the model (and numpy) only where one is loaded: not in `eblagh worker` or `eblagh web`
+    from nlp.model import Classifier
 
 INTENTS: tuple[str, ...] = (
     "greeting", "case_status", "hearing_date", "ruling", "fine_amount", "payment", "appeal_deadline",
@@ -99,8 +102,10 @@ class IntentModel:
     @classmethod
     def load(cls, cache_dir: Path | None = None) -> IntentModel:
         """Train (or read from `cache_dir`) the model; pass a cache dir in production."""
+        from nlp.model import load_or_train
+
         classifier = load_or_train(cache_dir)
-        normalize("سلام", classifier.steps)  # import hazm and read tables now, not on the first message
+        normalize("سلام", classifier.steps)  # read the normalisation tables now, not on the first message
         if "finglish" in classifier.steps:
             warm_up_in_background()  # the transliterator's word list (~2.5 s) while the bot starts
         return cls(classifier)

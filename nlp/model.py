@@ -257,10 +257,10 @@ def train(examples: Sequence[tuple[str, str]], steps: Sequence[str] = STEPS) -> 
 
 
 def cache_key(steps: Sequence[str] = STEPS, train_file: Path = TRAIN_FILE) -> str:
-    import sklearn
+    from importlib.metadata import version  # not `import sklearn`: ~90 MB that serving never needs
 
     digest = hashlib.sha256()
-    for part in (CODE_VERSION, sklearn.__version__, ",".join(steps)):
+    for part in (CODE_VERSION, version("scikit-learn"), ",".join(steps)):
         digest.update(part.encode() + b"\0")
     digest.update(train_file.read_bytes())
     digest.update((DATA_DIR / "informal.tsv").read_bytes())

@@ -6,7 +6,8 @@ The pipeline is a sequence of named steps so the benchmark can switch each one o
   its Latin words are written in Persian script (nlp.finglish), English words kept.
 - ``fold``: Persian/Arabic-Indic digits to ASCII, Arabic ي/ك to Persian, lower case (nlp.digits).
 - ``hazm``: hazm's Normalizer for what it does well and cheaply: Arabic presentation forms and rare
-  letter variants, diacritics, special marks, ligatures. Its spacing, "mi"-separation and repeat
+  letter variants, diacritics, special marks, ligatures (its tables, kept as data: hazm itself is
+  not imported at run time). Its spacing, "mi"-separation and repeat
   fixes need word lists that take ~1 s to load, so they are off; ``spacing`` does the part we need.
 - ``spacing``: canonical tokens: punctuation split off, elongations (سلامممم, ـــ) collapsed, the
   prefix می/نمی and the suffixes ها/های/ام/... joined to their word with a half-space whether the
@@ -20,6 +21,7 @@ Entities are extracted from the original text, never from this output: the steps
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
@@ -33,6 +35,7 @@ ZWNJ = "\u200c"
 STEPS: tuple[str, ...] = ("finglish", "fold", "hazm", "spacing", "informal")
 
 _INFORMAL_FILE = Path(__file__).parent / "data" / "informal.tsv"
+_HAZM_FILE = Path(__file__).parent / "data" / "hazm_normalizer.json"
 # Words, with half-spaces inside; everything else that is not a space is a one-character token.
 _TOKEN = re.compile(r"[^\W_]+(?:\u200c+[^\W_]+)*|[^\s\u200c]", re.UNICODE)
 _ELONGATION = re.compile(r"(\D)\1{2,}")
@@ -58,29 +61,24 @@ def _informal_table() -> Mapping[str, str]:
 class _HazmTables:
     """hazm's Normalizer restricted to its table-driven steps, in hazm's order.
 
-    hazm rebuilds its 300-entry translation table on every `normalize` call (~35 µs, most of its
-    cost); here it is built once. The steps themselves are hazm's own methods.
+    The translation table and the rules are hazm's own, kept as data (nlp/data/hazm_normalizer.json,
+    written by nlp/make_hazm_tables.py and checked against hazm by a test): importing hazm to read them
+    costs ~140 MB in every process that normalises text. The table is built and the patterns compiled
+    once (hazm rebuilt its 300-entry table on every call, most of its cost).
     """
 
     def __init__(self) -> None:
-        from hazm import Normalizer, maketrans  # importing hazm costs ~0.9 s: only when normalising
-
-        self._normalizer = Normalizer(
-            correct_spacing=False,
-            decrease_repeated_chars=False,
-            seperate_mi=False,
-            persian_style=False,  # its 1.2→1٫2 rule is not idempotent; digits are ours anyway
-            persian_numbers=False,
-        )
-        self._table = maketrans(self._normalizer.translation_src, self._normalizer.translation_dst)
+        data = json.loads(_HAZM_FILE.read_text(encoding="utf-8"))
+        # As hazm.utils.maketrans: a later duplicate source letter wins.
+        self._table = {ord(a): b for a, b in zip(data["translation_src"], data["translation_dst"], strict=True)}
+        self._rules = [(re.compile(pattern), replacement)
+                       for group in ("diacritics", "unicodes", "specials") for pattern, replacement in data[group]]
 
     def __call__(self, text: str) -> str:
-        normalizer = self._normalizer
         text = text.translate(self._table)
-        text = normalizer.remove_diacritics(text)
-        text = normalizer.unicodes_replacement(text)
-        result: str = normalizer.remove_specials_chars(text)
-        return result
+        for pattern, replacement in self._rules:
+            text = pattern.sub(replacement, text)
+        return text
 
 
 @cache

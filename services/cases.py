@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from services.clock import Clock
 from services.law.policy import LawPolicy, ServiceInfo, service_info
-from storage import citizens, notices
+from storage import notices
 from storage.database import Database
 
 
@@ -58,20 +58,21 @@ class CaseService:
         """Everything about one citizen's cases; only ever called with the chat's own citizen."""
         now = self._clock()
         async with self._db.session() as session:
-            citizen = await citizens.get_citizen(session, citizen_id)
-            if citizen is None:
-                return None
-            # One query for every ruling of the citizen, grouped by case below (not one query a case).
-            by_case: dict[int, list[RulingView]] = {}
-            for ruling, notice in await notices.list_rulings_with_notices(session, citizen_id):
-                info = service_info(self._policy, commission=ruling.commission,
-                                    first_delivered_at=notice.first_delivered_at if notice else None,
-                                    viewed_at=notice.viewed_at if notice else None, now=now)
-                by_case.setdefault(ruling.case_id, []).append(RulingView(
-                    ruling.ruling_id, notice.id if notice else None, ruling.commission, ruling.kind,
-                    ruling.issued_on, ruling.fine_amount_rials, ruling.summary, bool(notice and notice.viewed_at),
-                    info))
-            cases = [CaseView(case.case_number, case.status, case.district, case.address, case.violation,
-                              case.hearing_at, tuple(by_case.get(case.id or 0, ())))
-                     for case in await notices.list_cases(session, citizen_id)]
-            return CitizenOverview(citizen_id, citizen.full_name, citizen.nid_masked, citizen.district, tuple(cases))
+            found = await notices.citizen_with_cases(session, citizen_id)  # one query, however many cases
+        if found is None:
+            return None
+        citizen, rows = found
+        cases = []
+        for row in rows:
+            rulings = tuple(
+                RulingView(ruling.ruling_id, notice.id if notice else None, ruling.commission, ruling.kind,
+                           ruling.issued_on, ruling.fine_amount_rials, ruling.summary,
+                           bool(notice and notice.viewed_at),
+                           service_info(self._policy, commission=ruling.commission,
+                                        first_delivered_at=notice.first_delivered_at if notice else None,
+                                        viewed_at=notice.viewed_at if notice else None, now=now))
+                for ruling, notice in row.rulings)
+            case = row.case
+            cases.append(CaseView(case.case_number, case.status, case.district, case.address, case.violation,
+                                  case.hearing_at, rulings))
+        return CitizenOverview(citizen_id, citizen.full_name, citizen.nid_masked, citizen.district, tuple(cases))

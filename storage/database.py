@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.files import private_sqlite_file
@@ -74,15 +77,46 @@ class Database:
         self.proof_key = proof_key
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False,
                                             info={"proof_key": proof_key} if proof_key else None)
+        # The connection of the unit of work in progress (see `unit`), with the task that opened it.
+        self._unit: ContextVar[tuple[AsyncConnection, asyncio.Task[object] | None] | None] = ContextVar(
+            f"eblagh_unit_{id(self)}", default=None)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
+    async def unit(self) -> AsyncIterator[None]:
+        """One pooled connection for every `session()` opened inside (e.g. all that one update reads and writes).
+
+        Each session block still commits (or rolls back) on its own, exactly as outside a unit; what is
+        shared is the connection: one checkout, one PostgreSQL pre-ping and one reset instead of one per
+        block (bench/conversation.py: these round trips were about a quarter of a PostgreSQL answer's CPU). Keep a
+        unit short: the connection is held until it ends (never across a send to the messenger). A nested
+        unit joins the outer one; a task started inside uses the pool as usual, never the unit's connection.
+        """
+        if self._current() is not None:
+            yield
+            return
+        async with self.engine.connect() as connection:
+            token = self._unit.set((connection, asyncio.current_task()))
+            try:
+                yield
+            finally:
+                self._unit.reset(token)
+
+    def _current(self) -> AsyncConnection | None:
+        held = self._unit.get()
+        if held is None or held[1] is not asyncio.current_task():
+            return None
+        return held[0]
+
+    @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: committed when the block ends normally, rolled back otherwise."""
-        async with self._sessions() as session:
+        connection = self._current()
+        factory = self._sessions if connection is None else partial(self._sessions, bind=connection)
+        async with factory() as session:
             try:
                 yield session
                 await session.commit()

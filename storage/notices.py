@@ -49,20 +49,34 @@ async def list_notice_rows(session: AsyncSession, citizen_id: int) -> list[Notic
     return [NoticeRow(*row) for row in result.all()]
 
 
-async def list_cases(session: AsyncSession, citizen_id: int) -> list[Case]:
-    result = await session.exec(select(Case).where(Case.citizen_id == citizen_id).order_by(col(Case.id)))
-    return list(result.all())
+@dataclass(frozen=True)
+class CaseRows:
+    """One case of a citizen with its rulings (oldest first), each with its notice (None: never made one)."""
+
+    case: Case
+    rulings: list[tuple[Ruling, Notice | None]]
 
 
-async def list_rulings_with_notices(session: AsyncSession, citizen_id: int) -> list[tuple[Ruling, Notice | None]]:
-    """A citizen's rulings, oldest first, each with its notice (None for one never made a notice)."""
+async def citizen_with_cases(session: AsyncSession, citizen_id: int) -> tuple[Citizen, list[CaseRows]] | None:
+    """A citizen and their cases (by id), each with its rulings of this citizen: one query; None if no citizen."""
     result = await session.execute(
-        sa_select(Ruling, Notice)
+        sa_select(Citizen, Case, Ruling, Notice)
+        .outerjoin(Case, col(Case.citizen_id) == col(Citizen.id))
+        .outerjoin(Ruling, (col(Ruling.case_id) == col(Case.id)) & (col(Ruling.citizen_id) == col(Citizen.id)))
         .outerjoin(Notice, col(Notice.ruling_pk) == col(Ruling.id))
-        .where(col(Ruling.citizen_id) == citizen_id)
-        .order_by(col(Ruling.issued_on), col(Ruling.id))
+        .where(col(Citizen.id) == citizen_id)
+        .order_by(col(Case.id), col(Ruling.issued_on), col(Ruling.id))
     )
-    return [(ruling, notice) for ruling, notice in result.all()]
+    citizen: Citizen | None = None
+    cases: dict[int, CaseRows] = {}
+    for found, case, ruling, notice in result.all():
+        citizen = found
+        if case is None:
+            continue
+        rows = cases.setdefault(case.id, CaseRows(case, []))
+        if ruling is not None:
+            rows.rulings.append((ruling, notice))
+    return (citizen, list(cases.values())) if citizen is not None else None
 
 
 async def record_first_view(session: AsyncSession, notice_id: int, *, platform: str, chat_id: int,

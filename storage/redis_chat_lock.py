@@ -29,12 +29,30 @@ if redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[1]) == 1 then
 end
 return 0
 """
-# Release only when the queue is empty; otherwise keep holding (the caller goes on draining).
-_RELEASE_IF_EMPTY = """
-if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-redis.call('SREM', KEYS[3], ARGV[2])
-return 1
+# The queue's head, or, when the queue is empty, the release: the lock (if still ours) and the chat's
+# pending mark, atomically, so an update submitted while the holder finishes is never left behind.
+# {1, update_id, payload-or-false}: handle it; {2}: released, the drain is over.
+_HEAD = """
+local function head()
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0)
+  if #first == 0 then
+    if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+    redis.call('SREM', KEYS[4], ARGV[2])
+    return {2}
+  end
+  return {1, first[1], redis.call('HGET', KEYS[2], first[1])}
+end
+"""
+# Take the chat (lock with a lease) and its first update in one round trip; {0}: someone else holds it.
+_TAKE = _HEAD + """
+if not redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[3]) then return {0} end
+return head()
+"""
+# One update done: drop it and give the next (or release), in one round trip.
+_NEXT = _HEAD + """
+redis.call('ZREM', KEYS[1], ARGV[3])
+redis.call('HDEL', KEYS[2], ARGV[3])
+return head()
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -43,11 +61,6 @@ return 0
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
-"""
-_DONE = """
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-return 1
 """
 
 
@@ -64,10 +77,10 @@ class RedisChatLocks:
         self._lease_ms = int(lease_seconds * 1000)
         self._holder = uuid.uuid4().hex  # this process; each drain adds its own suffix
         self._submit = client.register_script(_SUBMIT)
-        self._release_if_empty = client.register_script(_RELEASE_IF_EMPTY)
+        self._take = client.register_script(_TAKE)
+        self._next = client.register_script(_NEXT)
         self._release = client.register_script(_RELEASE)
         self._renew = client.register_script(_RENEW)
-        self._done = client.register_script(_DONE)
 
     def _keys(self, chat: str) -> tuple[str, str, str]:
         return f"{self._prefix}:{chat}:queue", f"{self._prefix}:{chat}:payloads", f"{self._prefix}:{chat}:lock"
@@ -83,27 +96,25 @@ class RedisChatLocks:
 
     async def drain(self, chat: str, handle: Handle) -> int:
         queue, payloads, lock = self._keys(chat)
+        keys = [queue, payloads, lock, self._pending]
         token = f"{self._holder}:{uuid.uuid4().hex[:8]}"
-        if not await self._client.set(lock, token, nx=True, px=self._lease_ms):
+        # Two round trips for a chat with one update: take (lock + head), then next (done + release).
+        step = await self._take(keys=keys, args=[token, chat, self._lease_ms])
+        if int(step[0]) == 0:
             return 0
         lost = asyncio.Event()
         keeper = asyncio.create_task(self._keep(lock, token, lost))
         handled = 0
         try:
-            while True:
-                head = await self._client.zrange(queue, 0, 0)
-                if not head:
-                    if int(await self._release_if_empty(keys=[queue, lock, self._pending], args=[token, chat])):
-                        return handled
-                    continue
-                update_id = int(head[0])  # type: ignore[arg-type]
-                payload = await self._client.hget(payloads, str(update_id))  # type: ignore[misc]
+            while int(step[0]) == 1:
+                update_id, payload = int(step[1]), step[2]
                 if payload is not None:
                     await handle(update_id, payload.decode() if isinstance(payload, bytes) else payload)
                     handled += 1
-                await self._done(keys=[queue, payloads], args=[update_id])
+                step = await self._next(keys=keys, args=[token, chat, update_id])
                 if lost.is_set():
                     raise LeaseLost(f"lease on chat {chat} ran out while handling")
+            return handled
         except BaseException:
             await self._release(keys=[lock], args=[token])
             raise

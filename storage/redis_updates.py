@@ -18,4 +18,5 @@ class RedisUpdateLedger:
         return bool(await self._client.exists(f"{self._prefix}:{update_id}"))
 
     async def mark_handled(self, update_id: int) -> None:
-        await self._client.set(f"{self._prefix}:{update_id}", 1, ex=KEEP_SECONDS)
+        # NX: a mark is never rewritten, so its expiry counts from the first handling.
+        await self._client.set(f"{self._prefix}:{update_id}", 1, ex=KEEP_SECONDS, nx=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,10 +22,11 @@ async def is_handled(session: AsyncSession, bot: str, update_id: int) -> bool:
 
 
 async def mark_handled(session: AsyncSession, bot: str, update_id: int, now: datetime) -> None:
-    """Idempotent: a second mark of the same update changes nothing."""
-    if not await is_handled(session, bot, update_id):
-        session.add(HandledUpdate(bot=bot, update_id=update_id, handled_at=now))
-        await session.flush()
+    """Idempotent: a second mark of the same update changes nothing (one INSERT ... ON CONFLICT DO NOTHING)."""
+    insert = postgresql.insert if session.bind is not None and session.bind.dialect.name == "postgresql" \
+        else sqlite.insert
+    statement = insert(HandledUpdate).values(bot=bot, update_id=update_id, handled_at=now)
+    await session.exec(statement.on_conflict_do_nothing(index_elements=["bot", "update_id"]))  # type: ignore[call-overload]
 
 
 async def forget_before(session: AsyncSession, before: datetime) -> int:

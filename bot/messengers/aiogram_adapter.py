@@ -28,7 +28,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods.base import TelegramMethod
+from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -72,10 +72,19 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
+# aiogram reads every answer as `Response[T]`; pydantic caches those classes weakly, so each cyclic
+# garbage collection freed them and the next call rebuilt one (a pydantic schema build, ~7 % of the CPU
+# of an answer in bench/conversation.py). Kept here for the life of the process.
+_RESPONSE_TYPES: dict[Any, Any] = {}
+
+
 class _Session(AiohttpSession):
     """aiogram's session, reading a 429 without retry_after (Bale) as a 429 with the default wait."""
 
     def check_response(self, bot: Bot, method: Any, status_code: int, content: str) -> Any:
+        returning = method.__returning__
+        if returning not in _RESPONSE_TYPES:
+            _RESPONSE_TYPES[returning] = Response[returning]  # type: ignore[valid-type]
         if status_code == HTTPStatus.TOO_MANY_REQUESTS:
             content = with_default_retry_after(content.encode()).decode()
         return super().check_response(bot, method, status_code, content)
