@@ -54,7 +54,7 @@ from sqlalchemy import insert, select  # noqa: E402
 
 from handlers.texts import SOMETHING_WENT_WRONG  # noqa: E402
 from storage.database import Database  # noqa: E402
-from storage.models import Case, Delivery, DeliveryStatus, Notice, Ruling  # noqa: E402
+from storage.models import Case, DeliveryStatus, LaneName, Message, MessageKind, Notice, Ruling  # noqa: E402
 from tests.botapi import FakeBotAPI  # noqa: E402
 from tests.botapi.records import ChatMessage  # noqa: E402
 from tests.delivery_kit import SECRET, seed_subscribers  # noqa: E402
@@ -174,12 +174,13 @@ async def seed(db: Database, chats: list[int]) -> None:
             for index, cid in enumerate(citizen_ids)])
         rulings = dict((await session.execute(select(Ruling.citizen_id, Ruling.id))).all())  # type: ignore[deprecated, call-overload]
         await session.execute(insert(Notice), [  # type: ignore[deprecated]
-            {"ruling_pk": rulings[cid], "citizen_id": cid, "created_at": now, "first_delivered_at": delivered}
-            for cid in citizen_ids])
+            {"ruling_pk": rulings[cid], "citizen_id": cid, "created_at": now, "first_delivered_at": delivered,
+             "fanned_out_at": delivered} for cid in citizen_ids])
         notices = dict((await session.execute(select(Notice.citizen_id, Notice.id))).all())  # type: ignore[deprecated, call-overload]
-        await session.execute(insert(Delivery), [  # type: ignore[deprecated]
-            {"notice_id": notices[cid], "platform": "telegram", "chat_id": chat, "status": DeliveryStatus.SENT.value,
-             "attempts": 1, "message_id": 1, "created_at": delivered, "sent_at": delivered}
+        await session.execute(insert(Message), [  # type: ignore[deprecated]
+            {"lane": LaneName.MESSENGER.value, "kind": MessageKind.NOTICE.value, "ref_id": notices[cid],
+             "platform": "telegram", "chat_id": chat, "status": DeliveryStatus.SENT.value, "attempts": 1,
+             "message_id": 1, "created_at": delivered, "next_attempt_at": delivered, "sent_at": delivered}
             for cid, chat in zip(citizen_ids, chats, strict=True)])
 
 

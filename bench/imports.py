@@ -25,7 +25,7 @@ from typing import Any
 # bench/nlp.py would shadow the nlp package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.imports import ImportReport, import_cases, import_citizens, import_rulings  # noqa: E402
+from services.imports.importer import ImportReport, import_cases, import_citizens, import_rulings  # noqa: E402
 from services.privacy import Hasher  # noqa: E402
 from storage.database import Database, upgrade  # noqa: E402
 

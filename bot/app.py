@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,10 +10,8 @@ from pathlib import Path
 
 from bot.runtime import Runtime
 from bot.settings import Settings
-from handlers import render
 from handlers.answers import Answers, AnswerSettings, Understanding
 from handlers.conversation import Conversation, ConversationSettings, Plugin
-from handlers.outbox_cards import broadcast_card, reminder_card, staff_reply_card
 from handlers.payments import PaymentFlow
 from handlers.staff import StaffCommands
 from handlers.staff_replies import StaffReplies
@@ -20,20 +19,18 @@ from nlp import IntentModel
 from services.auth import AuthPolicy, AuthService
 from services.broadcasts import BroadcastService
 from services.cases import CaseService
-from services.chat_scope import GroupNotes
 from services.clock import Clock, system_clock
-from services.composer import MessageComposer
-from services.delivery import NoticeDelivery
-from services.flood import FloodGuard, MemoryWindowCounter, WindowCounter
-from services.followups import FollowUps
+from services.conversation.chat_scope import GroupNotes
+from services.conversation.flood import FloodGuard, MemoryWindowCounter, WindowCounter
+from services.conversation.followups import FollowUps
+from services.conversation.state import MemoryStateStore, StateStore
+from services.delivery.outgoing import Outgoing
 from services.handoff import HandoffService
-from services.holidays import HolidayCalendar
-from services.law import LawPolicy
+from services.law.holidays import HolidayCalendar
+from services.law.policy import LawPolicy
 from services.notices import NoticeService
 from services.offices import OfficeDirectory
-from services.outbox_delivery import OutboxDelivery
-from services.payments import PaymentService, Reconciler
-from services.state import MemoryStateStore, StateStore
+from services.payments import PaymentService
 
 
 @dataclass
@@ -42,16 +39,17 @@ class App:
     law: LawPolicy
     auth: AuthService
     notices: NoticeService
-    delivery: NoticeDelivery
+    outgoing: Outgoing
     conversation: Conversation
     state: StateStore
     handoffs: HandoffService
     staff_chat_id: int | None
     flood: FloodGuard
+    # Set when a message is queued (a handoff, a staff reply): the engine in this process looks at once.
+    wake: asyncio.Event
+    clock: Clock
     # Fines paid in the chat: set only on Bale with BALE_PAYMENT_PROVIDER_TOKEN.
     payments: PaymentFlow | None = None
-    reconciler: Reconciler | None = None
-    clock: Clock = system_clock
 
 
 def law_policy(runtime: Runtime) -> LawPolicy:
@@ -63,14 +61,6 @@ def law_policy(runtime: Runtime) -> LawPolicy:
 def load_intent_model(settings: Settings, cache_dir: Path | None = None) -> IntentModel:
     """The intent model, trained on first use and cached in the data folder."""
     return IntentModel.load(cache_dir=cache_dir or settings.data_dir / "cache")
-
-
-def outbox_delivery(app: App) -> OutboxDelivery:
-    """The outbox lane of `eblagh run`: broadcasts, reminders and dashboard replies."""
-    db = app.runtime.database
-    composer = MessageComposer(db, app.notices, notice_card=render.notice_card, reminder_card=reminder_card,
-                               broadcast_card=broadcast_card, staff_reply_card=staff_reply_card)
-    return OutboxDelivery(db, composer, app.clock)
 
 
 def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStore | None = None,
@@ -88,9 +78,10 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
         alert_chats_per_id=settings.auth_alert_chats_per_id,
         window=timedelta(minutes=settings.auth_lockout_minutes)), clock)
     notices = NoticeService(db, law, clock)
-    delivery = NoticeDelivery(db, notices, render.notice_card, clock)
+    outgoing = Outgoing(db, clock)
+    wake = asyncio.Event()
     state = state or MemoryStateStore()
-    handoffs = HandoffService(db, clock)
+    handoffs = HandoffService(db, clock, on_queued=wake.set)
     payments = PaymentFlow(PaymentService(db, clock)) if settings.payment_token else None
     followups = FollowUps(state, clock)
     flood = FloodGuard(counter or MemoryWindowCounter(), clock, exempt_chat_id=settings.staff_chat_id)
@@ -115,5 +106,5 @@ def build_app(runtime: Runtime, *, clock: Clock = system_clock, state: StateStor
                  StaffReplies(handoffs, staff_chat_id=settings.staff_chat_id, staff_ids=settings.staff_ids),
                  *([payments] if payments is not None else [])],
         followups=followups)
-    return App(runtime, law, auth, notices, delivery, conversation, state, handoffs, settings.staff_chat_id,
-               flood, payments, Reconciler(db, clock) if payments is not None else None, clock)
+    return App(runtime, law, auth, notices, outgoing, conversation, state, handoffs, settings.staff_chat_id,
+               flood, wake, clock, payments)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from bot import log_privacy
 from bot.settings import MissingSecretKey, load_settings
-from services.holidays import HolidayOverridesError
+from services.law.holidays import HolidayOverridesError
 
 # Subcommand modules, in the order `eblagh --help` lists them.
 COMMAND_MODULES = ("shell", "run", "worker", "web", "staff", "apikey", "imports", "receipts", "payments",
@@ -38,13 +38,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in modules:
-        try:
-            module = importlib.import_module(f"bot.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"bot.commands.{name}":
-                raise
-            continue  # not built yet
-        module.register(subparsers)
+        # Every listed module exists: a missing one, or a missing library it imports, is an error to see.
+        importlib.import_module(f"bot.commands.{name}").register(subparsers)
     return parser
 
 

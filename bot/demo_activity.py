@@ -15,16 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.broadcasts import BroadcastService, Segment
-from services.calendar import tehran_date
 from services.clock import Clock
 from services.handoff import HandoffService
-from services.imports import import_cases, import_citizens, import_rulings, import_subscribers
+from services.imports.importer import import_cases, import_citizens, import_rulings, import_subscribers
+from services.law.calendar import tehran_date
 from services.privacy import Hasher
 from services.staff_accounts import Enrolment, Role, StaffAccounts
-from storage import citizens, deliveries, duties, notices, outbox
+from storage import citizens, duties, messages, notices
 from storage.database import Database
-from storage.models import DeliveryStatus
-from storage.outbox import Lane
+from storage.models import DeliveryStatus, LaneName
 
 DEMO_ADMIN = "demo-admin"
 DEMO_PASSWORD = "demo-admin-password"  # printed by `eblagh web --demo`; demo data only
@@ -124,20 +123,20 @@ async def _deliver(db: Database, rng: random.Random, at: datetime, now: datetime
     """Queue what became due at `at`, send it a few minutes later (3 % fail); the views to record."""
     views = []
     async with db.session() as session:
-        await deliveries.enqueue_due(session, at)
-        due = await outbox.due_ids(session, Lane.NOTICE, "telegram", at, limit=10_000)
-        claimed = await outbox.claim(session, Lane.NOTICE, due, at)
+        await messages.fan_out(session, at, limit=10_000)
+        due = await messages.due_page(session, LaneName.MESSENGER, "telegram", at, limit=10_000)
+        claimed = await messages.claim(session, [i for i, _ in due], at, "demo")
         sent = []
         for c in claimed:
             if rng.random() < 0.03:
-                await outbox.mark_final(session, Lane.NOTICE, c.id, DeliveryStatus.FAILED, "permanent: chat not found")
+                await messages.mark_final(session, c.id, DeliveryStatus.FAILED, "permanent: chat not found", at)
                 continue
             sent_at = at + timedelta(minutes=rng.uniform(1, 40))
             sent.append((c, 1000 + c.id, sent_at))
             delay = _view_delay(rng)
             if delay is not None and sent_at + delay < now:
                 views.append((c.ref_id, c.platform, c.chat_id, sent_at + delay))
-        await outbox.mark_sent(session, sent)
+        await messages.mark_sent(session, sent)
     return views
 
 
@@ -150,9 +149,9 @@ async def _inbox_and_broadcast(db: Database, clock: Clock) -> None:
     progress = await broadcasts.create(text="ساعت کار دبیرخانه کمیسیون در روزهای پایانی سال از ۸ تا ۱۳ است.",
                                        segment=Segment.parse("district:3"), at=None, created_by="staff:demo-admin")
     async with db.session() as session:
-        ids = await outbox.due_ids(session, Lane.OUTBOX, "telegram", clock(), limit=10_000)
-        claimed = await outbox.claim(session, Lane.OUTBOX, ids, clock())
-        await outbox.mark_sent(session, [(c, 5000 + c.id, clock()) for c in claimed[1:]])
+        due = await messages.due_page(session, LaneName.MESSENGER, "telegram", clock(), limit=10_000)
+        claimed = await messages.claim(session, [i for i, _ in due], clock(), "demo")
+        await messages.mark_sent(session, [(c, 5000 + c.id, clock()) for c in claimed[1:]])
         if claimed:
-            await outbox.mark_final(session, Lane.OUTBOX, claimed[0].id, DeliveryStatus.BLOCKED, "blocked by the user")
+            await messages.mark_final(session, claimed[0].id, DeliveryStatus.BLOCKED, "blocked by the user", clock())
     assert progress.id is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.imports import IMPORTERS, ImportReport
+from services.imports.importer import IMPORTERS, ImportReport
 from services.privacy import Hasher
 from storage.database import Database
 

@@ -6,9 +6,9 @@ import logging
 
 from bot.app import App
 from handlers import render, texts
-from handlers.events import ButtonTapped, Event, Relay, RelayOutcome, Response
-from services.flood import Admission
-from services.messaging import MessageSender, OutgoingMessage, SendError, Undelivered, undelivered
+from handlers.events import ButtonTapped, Event, Response
+from services.conversation.flood import Admission
+from services.messaging import MessageSender, OutgoingMessage, SendError
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ async def dispatch(app: App, event: Event, sender: MessageSender) -> Response:
     async with app.runtime.database.unit():
         held = await _flood_guard(app, event)
         if held is None:
-            await app.delivery.chat_wrote_again(chat.platform, chat.chat_id)
+            await app.outgoing.chat_wrote_again(chat.platform, chat.chat_id)
             response = await app.conversation.handle(event)
     if held is not None:
         for note in held.messages:
@@ -38,14 +38,6 @@ async def dispatch(app: App, event: Event, sender: MessageSender) -> Response:
         except SendError as error:
             log.warning("reply to chat %s not sent: %s", chat.chat_id, type(error).__name__)
             break
-    for relay in response.relays:
-        # Sent whole, then the person who wrote is told whether it arrived (and why not).
-        note = await relay.settle(await _relay(relay, sender))
-        response.messages.append(note)
-        try:
-            await sender.send(chat.chat_id, note)
-        except SendError as error:
-            log.warning("relay note to chat %s not sent: %s", chat.chat_id, type(error).__name__)
     for platform, chat_id, message in response.others:
         if platform != sender.platform:
             log.warning("no sender for platform %s; message to another chat dropped", platform)
@@ -57,16 +49,6 @@ async def dispatch(app: App, event: Event, sender: MessageSender) -> Response:
     return response
 
 
-async def _relay(relay: Relay, sender: MessageSender) -> RelayOutcome:
-    if relay.platform != sender.platform:
-        log.warning("no sender for platform %s; a relayed message is not sent", relay.platform)
-        return RelayOutcome(failure=Undelivered.ELSEWHERE)
-    try:
-        sent = await sender.send(relay.chat_id, relay.message)
-    except SendError as error:
-        log.warning("relayed message to chat %s not sent: %s", relay.chat_id, type(error).__name__)
-        return RelayOutcome(error.sent_message_ids, undelivered(error))
-    return RelayOutcome(sent.message_ids)
 async def _flood_guard(app: App, event: Event) -> Response | None:
     """None to go on; else what a flooding chat gets instead: one slow-down note (sent by the caller), then nothing.
 

@@ -2,7 +2,7 @@
 
     accept: skip if already handled -> parse -> queue on its chat -> drain the chat in the background
             (a pre_checkout_query is answered at once instead: the messenger waits 10 s at most)
-    drain:  per chat, in update_id order, one at a time (services.chat_lock / storage.redis_chat_lock)
+    drain:  per chat, in update_id order, one at a time (bot.chat_lock / storage.redis_chat_lock)
     handle: skip if handled meanwhile -> dispatch -> answer the tap (always) -> mark handled
 
 Every tap gets exactly one answerCallbackQuery, even when the conversation or a send fails. An
@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import App
+from bot.chat_lock import ChatLocks
 from bot.dispatch import dispatch
 from bot.messengers.updates import BotApiClient, Incoming, RawUpdate, update_id_of
 from bot.patient_sender import PatientSender
+from bot.update_ledger import UpdateLedger
 from handlers import texts
 from handlers.events import ButtonTapped, PreCheckout
-from services.chat_lock import ChatLocks
 from services.messaging import SendError
-from services.update_ledger import UpdateLedger
 
 log = logging.getLogger(__name__)
 

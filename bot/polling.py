@@ -16,6 +16,7 @@ import logging
 
 from bot.messengers.updates import BotApiClient
 from bot.pipeline import UpdatePipeline
+from services.clock import sleep_or_stop
 from services.messaging import Permanent, RetryAfter, SendError, Transient
 
 log = logging.getLogger(__name__)
@@ -81,5 +82,4 @@ async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Eve
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    await sleep_or_stop(stop, seconds)

@@ -6,9 +6,11 @@ marks to Redis so several webhook processes can share one bot; otherwise they li
 and the database.
 
 Start: the Persian commands menu (setMyCommands), then deleteWebhook + getUpdates, or the webhook
-server + setWebhook, and a notice delivery loop on the same messenger. Stop (`stop` set, e.g. by
-SIGTERM): no new updates are taken, the ones in hand and the current delivery pass finish, the
-HTTP sessions close, and the exit status is 0.
+server + setWebhook, and the whole delivery engine (bot/engine.py: notices, broadcasts, reminders,
+deemed service, handoffs, payments reconciliation) on the same messenger, unless `deliver` is off
+(`--no-deliver`: `eblagh worker`s do it). Stop (`stop` set, e.g. by SIGTERM): no new updates are
+taken, the ones in hand and the messages in flight finish, the HTTP sessions close, and the exit
+status is 0.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from redis.asyncio import Redis
 
-from bot.app import App, build_app, outbox_delivery
-from bot.callback_lane import run_callbacks
+from bot.app import App, build_app
+from bot.chat_lock import ChatLocks, MemoryChatLocks
+from bot.engine import EngineOptions, build_engine, consumer_name, open_backends
 from bot.log_privacy import private_logs
 from bot.messengers import BotApiMessenger, build_messenger, describe
 from bot.messengers.botapi import allowed_updates
@@ -32,15 +35,14 @@ from bot.pipeline import UpdatePipeline
 from bot.polling import PollingFailed, poll
 from bot.runtime import Runtime
 from bot.settings import Framework, Platform, Settings
+from bot.update_ledger import DatabaseUpdateLedger, UpdateLedger
 from bot.webhook import WebhookServer, webhook_route
 from handlers.answers import Understanding
 from handlers.conversation import Plugin
 from handlers.texts import COMMANDS_MENU
-from services.chat_lock import ChatLocks, MemoryChatLocks
-from services.clock import Clock, system_clock
+from services.clock import Clock, sleep_or_stop, system_clock
+from services.conversation.state import ChatState
 from services.messaging import SendError
-from services.state import ChatState
-from services.update_ledger import DatabaseUpdateLedger, UpdateLedger
 from storage import citizens
 from storage.redis_chat_lock import RedisChatLocks
 from storage.redis_state import RedisStateStore
@@ -53,11 +55,10 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RunOptions:
     poll_timeout: int = 10  # seconds a getUpdates long poll may wait (a stop waits for it)
-    delivery_interval: float = 1.0  # seconds between passes of the notice delivery loop
-    # Off when `eblagh worker`s deliver: then every notice goes through their shared rate budget.
-    deliver_notices: bool = True
+    # Off (`--no-deliver`) when `eblagh worker`s deliver: then they alone send, at their shared pace.
+    deliver: bool = True
+    engine: EngineOptions = EngineOptions()  # the delivery engine's intervals and pace
     sweep_interval: float = 5.0  # seconds between looks for chat queues nobody is draining
-    reconcile_interval: float = 30.0  # seconds between inquireTransaction passes over pending payments
 
 
 def bot_key(settings: Settings) -> str:
@@ -118,7 +119,7 @@ async def _run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understandin
         client = client_for(settings, messenger)
         pipeline = UpdatePipeline(app, client, sender, locks, ledger, key)
         log.info("eblagh run: %s, %s", describe(settings), serving_mode(settings))
-        return await _serve(app, settings, options, client, messenger, pipeline, locks, stop)
+        return await _serve(app, settings, options, client, messenger, pipeline, locks, stop, clock)
     finally:
         await messenger.close()
         if redis is not None:
@@ -126,7 +127,8 @@ async def _run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understandin
 
 
 async def _serve(app: App, settings: Settings, options: RunOptions, client: BotApiClient,
-                 messenger: BotApiMessenger, pipeline: UpdatePipeline, locks: ChatLocks, stop: asyncio.Event) -> int:
+                 messenger: BotApiMessenger, pipeline: UpdatePipeline, locks: ChatLocks, stop: asyncio.Event,
+                 clock: Clock) -> int:
     if settings.platform is Platform.BALE:
         # No Bale client offers setMyCommands (python-bale-bot, Balethon): not called, see docs/bale.md.
         log.info("commands menu: not set on Bale")
@@ -136,16 +138,9 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
         except SendError as error:  # a menu is a convenience, never a reason not to start
             log.warning("commands menu not set: %s %s", type(error).__name__, error.detail)
     delivery_stop = asyncio.Event()
-    delivery = asyncio.create_task(
-        app.delivery.run_forever(messenger, options.delivery_interval, delivery_stop) if options.deliver_notices
-        else delivery_stop.wait())
-    # Broadcast copies, reminders and dashboard replies too, unless `eblagh worker`s deliver.
-    outbox_pass = asyncio.create_task(
-        outbox_delivery(app).run_forever(messenger, options.delivery_interval, delivery_stop)
-        if options.deliver_notices else delivery_stop.wait())
+    delivery = asyncio.create_task(_deliver(app, messenger, options, delivery_stop, clock) if options.deliver
+                                   else delivery_stop.wait())
     sweeper = asyncio.create_task(_sweep(pipeline, stop, options.sweep_interval))
-    reconciling = asyncio.create_task(_reconcile(app, messenger, stop, options.reconcile_interval))
-    callbacks = asyncio.create_task(run_callbacks(app.runtime, delivery_stop))  # the integration API's callbacks
     status = 0
     try:
         if settings.webhook_url:
@@ -161,15 +156,30 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
     finally:
         stop.set()
         await pipeline.settle()
-        delivery_stop.set()  # the pass in progress finishes first
+        delivery_stop.set()  # what is in flight finishes first
         await delivery
-        await callbacks
-        await outbox_pass
-        for task in (sweeper, reconciling):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
     return status
+
+
+async def _deliver(app: App, messenger: BotApiMessenger, options: RunOptions, stop: asyncio.Event,
+                   clock: Clock) -> None:
+    """The whole delivery engine in this process, on the same messenger, at the same pace as workers."""
+    runtime = app.runtime
+    # Named per process (and per app, for tests that restart it in one process): its heartbeat holds its claims.
+    engine_options = replace(options.engine, name=options.engine.name or f"run:{consumer_name(options.engine)}:"
+                             f"{id(app):x}")
+    backends = open_backends(runtime, engine_options)
+    try:
+        engine = build_engine(runtime, messenger, backends, options=engine_options, clock=clock, inquirer=messenger,
+                              wake=app.wake)
+        await engine.run(stop)
+    except Exception:
+        log.exception("the delivery engine stopped")
+    finally:
+        await backends.close()
 
 
 async def _webhook(settings: Settings, client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Event) -> int:
@@ -194,23 +204,7 @@ async def _sweep(pipeline: UpdatePipeline, stop: asyncio.Event, interval: float)
             await pipeline.sweep()
         except Exception:
             log.exception("sweep failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-
-
-async def _reconcile(app: App, messenger: BotApiMessenger, stop: asyncio.Event, interval: float) -> None:
-    """Fines paid in the chat: confirm pending payments with inquireTransaction (bounded retries)."""
-    if app.reconciler is None:
-        return
-    while not stop.is_set():
-        try:
-            stats = await app.reconciler.run_once(messenger)
-            if stats.confirmed or stats.failed or stats.gave_up:
-                log.info("payments reconciled: %s", stats)
-        except Exception:
-            log.exception("payment reconciliation failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+        await sleep_or_stop(stop, interval)
 
 
 def _marker(app: App, settings: Settings, clock: Clock) -> OnUnreachable:

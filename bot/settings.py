@@ -13,18 +13,16 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.service_dates import ServiceRule
+from services.law.service_dates import ServiceRule
 from storage.files import make_private_dir, tighten, write_private_file
+from storage.vocabulary import Platform
+
+__all__ = ["Framework", "Platform", "Settings"]
 
 
 class Framework(StrEnum):
     AIOGRAM = "aiogram"
     PTB = "ptb"
-
-
-class Platform(StrEnum):
-    TELEGRAM = "telegram"
-    BALE = "bale"
 
 
 class Settings(BaseSettings):

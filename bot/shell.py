@@ -2,22 +2,26 @@
 
 Directives: `:contact PHONE [USER_ID]`, `:tap N`, `:user ID`, `:quit`. With standard input not a
 terminal, each line is handled after the previous answer and every pushed notice have been sent.
+What is pushed comes from the same delivery engine as on the messengers (bot/engine.py), in this
+process and unpaced (a terminal has no rate limit), drained between lines.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 from collections.abc import AsyncIterator
 from typing import TextIO
 
 from bot.app import App
 from bot.dispatch import dispatch
+from bot.engine import Backends, build_engine
 from bot.messengers.botapi import parse_command
 from bot.messengers.console import PLATFORM, ConsoleMessenger
 from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, TextReceived
 from nlp.identifiers import normalize_mobile
+from services.clock import sleep_or_stop
+from services.delivery.ports import MemoryHeartbeats, MemoryLease, MemoryWorkQueue, UnlimitedBudget
 
 FIRST_USER = 1001
 SHELL_HELP = (
@@ -33,6 +37,15 @@ class Shell:
         self.user_id = FIRST_USER
         self._console.current_chat = FIRST_USER
         self._lock = asyncio.Lock()
+
+        async def nothing() -> None:
+            return None
+
+        budget = UnlimitedBudget()
+        backends = Backends(lambda _name: MemoryWorkQueue(), lambda _name, _rate, _chat: budget, MemoryLease(),
+                            MemoryHeartbeats(grace=60.0), nothing)
+        self._engine = build_engine(app.runtime, self._console, backends, clock=app.clock, wake=app.wake,
+                                    budget=budget)
 
     @property
     def chat(self) -> Chat:
@@ -94,19 +107,14 @@ class Shell:
         return None
 
     async def deliver_due(self) -> None:
-        """Send everything due now (pushed notices), until nothing is left that can go now."""
+        """Do the timed duties, then send everything due now, until nothing is left that can go now."""
         async with self._lock:
-            for _ in range(100):
-                stats = await self._app.delivery.run_once(self._console)
-                if stats.sent == 0:
-                    break
+            await self._engine.run_jobs_once()
+            await self._engine.drain()
 
     async def background_delivery(self, stop: asyncio.Event, interval: float = 1.0) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            if not stop.is_set():
-                await self.deliver_due()
+        while not await sleep_or_stop(stop, interval):
+            await self.deliver_due()
 
 
 async def _terminal_lines(prompt: str) -> AsyncIterator[str]:

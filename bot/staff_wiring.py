@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.app import law_policy
 from bot.runtime import Runtime
 from bot.staff_integration import StaffIntegration
+from handlers.outbox_cards import staff_reply_card
 from services.api_keys import ApiKeyService
 from services.audit_log import AuditLog
 from services.broadcasts import BroadcastService
@@ -37,7 +38,7 @@ def staff_services(runtime: Runtime, *, clock: Clock = system_clock, secure_cook
         accounts=accounts, sessions=StaffSessions(store or session_store(runtime), accounts, clock),
         dashboard=DashboardService(db, clock),
         notices=NoticeSearchService(db, runtime.hasher, law_policy(runtime), clock),
-        broadcasts=BroadcastService(db, clock), inbox=StaffInbox(db, clock),
+        broadcasts=BroadcastService(db, clock), inbox=StaffInbox(db, clock, staff_reply_card),
         imports=DashboardImports(db, runtime.hasher, clock), audit=AuditLog(db, clock),
         integration=StaffIntegration(ApiKeyService(db, clock), WebhookService(db, clock)),
         secure_cookies=secure_cookies)

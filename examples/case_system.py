@@ -164,6 +164,8 @@ async def main() -> int:
 
                 await wait_until(both, "notice.delivered and notice.viewed callbacks")
                 events = [Verifier(hook["secret"]).verify(body, headers) for headers, body in receiver.received]
+                # Callbacks are sent concurrently and retried: a receiver orders them by when they happened.
+                events.sort(key=lambda e: (e["occurred_at"], e["id"]))
                 status = (await api.get(f"/v1/rulings/{RULING_ID}")).json()
             summary = {"pushed": pushed, "callbacks": [e["type"] for e in events],
                        "signatures_verified": len(events), "ruling_id": events[0]["ruling_id"],

@@ -3,7 +3,7 @@
 The message is analysed by the intent model (nlp/); every question in it is answered in order.
 Case questions only ever read the chat's own citizen; a case number that is not theirs is refused
 without saying whose it is. A follow-up question leans on the case the chat last talked about
-(handlers/followups.py; the context is kept by services/followups.py).
+(handlers/followups.py; the context is kept by services/conversation/followups.py).
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from typing import Protocol
 
 from handlers import followups, render, texts
 from handlers.callbacks import Action, encode
-from handlers.events import Chat, Relay, RelayOutcome, Response
+from handlers.events import Chat, Response
 from handlers.payments import pay_button
 from nlp.intents import OUT_OF_SCOPE, Analysis
-from services.calendar import format_rials, jalali_date, tehran_date
 from services.cases import CaseService, CaseView, CitizenOverview, RulingView
-from services.flood import Admission, FloodGuard
-from services.followups import CaseContext, FollowUps
+from services.conversation.flood import Admission, FloodGuard
+from services.conversation.followups import CaseContext, FollowUps
 from services.handoff import HandoffService
+from services.law.calendar import format_rials, jalali_date, tehran_date
+from services.law.service_dates import Commission, ServiceKind
 from services.messaging import Button, OutgoingMessage
 from services.offices import OfficeDirectory
-from services.service_dates import Commission, ServiceKind
 
 CASE_INTENTS = frozenset({"case_status", "hearing_date", "ruling", "fine_amount", "payment", "appeal_deadline"})
 SMALL_TALK = frozenset({"greeting", "thanks", "help"})
@@ -298,25 +298,21 @@ class Answers:
                     buttons=_login_buttons() + _intent_buttons(["contact"])))
                 return
         question = render.printable(question)
-        handoff_id = await self._handoffs.open(platform=chat.platform, chat_id=chat.chat_id, user_id=chat.user_id,
-                                               citizen_id=citizen_id, question=question)
         if overview is not None:
             who = texts.STAFF_WHO_BOUND.format(
                 masked=render.fa(overview.nid_masked), name=render.esc(render.printable(overview.full_name)),
                 cases="، ".join(render.fa(c.case_number) for c in overview.cases) or "—")
         else:
             who = texts.STAFF_WHO_UNBOUND.format(platform=render.esc(chat.platform))
-        forward = texts.STAFF_FORWARD.format(handoff_id=render.fa(handoff_id), who=who, question=render.esc(question))
 
-        async def settle(outcome: RelayOutcome) -> OutgoingMessage:
-            # The citizen hears "forwarded" only once the staff chat has every part of the question.
-            if outcome.failure is None:
-                await self._handoffs.forwarded(handoff_id, staff_chat, outcome.message_ids)
-                return OutgoingMessage(texts.HUMAN_FORWARDED)
-            await self._handoffs.forward_failed(handoff_id, staff_chat, outcome.failure, outcome.message_ids)
-            return OutgoingMessage(texts.HUMAN_NOT_FORWARDED.format(handoff_id=render.fa(handoff_id)))
+        def forward(handoff_id: int) -> OutgoingMessage:
+            return OutgoingMessage(texts.STAFF_FORWARD.format(handoff_id=render.fa(handoff_id), who=who,
+                                                              question=render.esc(question)))
 
-        response.relays.append(Relay(chat.platform, staff_chat, OutgoingMessage(forward), settle))
+        # Queued with the question; the citizen hears "forwarded" only once the staff chat has every part
+        # of it (handlers/relay_notes.py, sent by the delivery engine).
+        await self._handoffs.open(platform=chat.platform, chat_id=chat.chat_id, user_id=chat.user_id,
+                                  citizen_id=citizen_id, question=question, staff_chat_id=staff_chat, forward=forward)
 
     def _not_understood(self, analysis: Analysis) -> OutgoingMessage:
         closest = [intent for part in analysis.parts for intent, _ in part.top

@@ -30,11 +30,11 @@ from handlers.payments import pay_button
 from nlp.digits import strip_invisible, to_ascii_digits
 from nlp.identifiers import clean_national_id
 from services.auth import AuthOutcome, AuthService
-from services.chat_scope import GroupNotes
-from services.followups import FollowUps
+from services.conversation.chat_scope import GroupNotes
+from services.conversation.followups import FollowUps
+from services.conversation.state import ChatState, StateStore, Step
 from services.messaging import Button, OutgoingMessage
 from services.notices import NoticeService, OpenRefusal
-from services.state import ChatState, StateStore, Step
 
 log = logging.getLogger(__name__)
 

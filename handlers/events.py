@@ -6,10 +6,9 @@ conversation never sees a transport type.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from services.messaging import ChatKind, OutgoingMessage, Undelivered
+from services.messaging import ChatKind, OutgoingMessage
 
 
 @dataclass(frozen=True)
@@ -96,36 +95,16 @@ class PaymentSucceeded:
 Event = TextReceived | CommandReceived | ContactShared | ButtonTapped | PreCheckout | PaymentSucceeded
 
 
-@dataclass(frozen=True)
-class RelayOutcome:
-    """How a relayed message went: every part arrived (`failure` None), or why not and which did."""
-
-    message_ids: tuple[int, ...] = ()
-    failure: Undelivered | None = None
-
-
-@dataclass(frozen=True)
-class Relay:
-    """A message for another chat whose fate the person who wrote is told: a citizen's question for
-    the staff chat, a staff member's answer for a citizen. The sender sends it whole, then awaits
-    `settle(outcome)`, which records the outcome and returns the note for the chat that wrote."""
-
-    platform: str
-    chat_id: int
-    message: OutgoingMessage
-    settle: Callable[[RelayOutcome], Awaitable[OutgoingMessage]]
-
-
 @dataclass
 class Response:
     """What the conversation answers: messages to this chat, and the answer to a tap.
 
     `tap_answer` is the short text of answerCallbackQuery; every tap gets one (empty string when
-    there is nothing to say). `others` carries messages for other chats; `relays` those whose
-    sender must hear whether they arrived (handoffs to and from staff), sent after `messages`.
+    there is nothing to say). `others` carries messages for other chats (an invoice to the payer's own
+    chat); messages whose writer must hear whether they arrived (handoffs to and from staff) are queued
+    on the delivery engine by the services instead.
     """
 
     messages: list[OutgoingMessage] = field(default_factory=list)
     tap_answer: str | None = None
     others: list[tuple[str, int, OutgoingMessage]] = field(default_factory=list)
-    relays: list[Relay] = field(default_factory=list)

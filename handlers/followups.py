@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from nlp.digits import to_ascii_digits
 from services.cases import CaseView, CitizenOverview
-from services.followups import CaseContext
+from services.conversation.followups import CaseContext
 
 MAX_WORDS = 6
 

@@ -6,7 +6,7 @@ from handlers import staff_texts, texts
 from handlers.callbacks import Action, encode
 from handlers.render import day_long, esc, fa
 from services.broadcasts import Segment
-from services.calendar import tehran_date
+from services.law.calendar import tehran_date
 from services.messaging import Button, OutgoingMessage
 from services.notices import NoticeView
 

@@ -11,7 +11,7 @@ from handlers import render, texts
 from handlers.callbacks import Action, Tap, encode, notice_id_of
 from handlers.events import Chat, CommandReceived, PaymentSucceeded, PreCheckout, Response, TextReceived
 from nlp.digits import to_persian_digits
-from services.calendar import format_rials
+from services.law.calendar import format_rials
 from services.messaging import Button, Invoice, OutgoingMessage
 from services.payments import CURRENCY, Invoiced, PaymentService, StartRefusal, Verdict
 

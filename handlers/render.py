@@ -9,11 +9,11 @@ from datetime import date, datetime
 from handlers import texts
 from handlers.callbacks import Action, encode
 from nlp.digits import to_persian_digits
-from services.calendar import format_rials, jalali_date, jalali_date_long, jalali_datetime, tehran_date
-from services.law import ServiceInfo
+from services.law.calendar import format_rials, jalali_date, jalali_date_long, jalali_datetime, tehran_date
+from services.law.policy import ServiceInfo
+from services.law.service_dates import ServiceKind
 from services.messaging import Button, OutgoingMessage
 from services.notices import NoticeView
-from services.service_dates import ServiceKind
 
 
 def esc(value: object) -> str:

@@ -24,8 +24,8 @@ from services.broadcasts import (
     Segment,
     check_text,
 )
+from services.conversation.state import ChatState, StateStore, Step
 from services.messaging import Button, OutgoingMessage
-from services.state import ChatState, StateStore, Step
 
 PAYLOAD = "bc"  # CONFIRM / CANCEL payload of a broadcast preview
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers import render, texts
 from handlers.callbacks import Action
-from handlers.events import Chat, CommandReceived, Relay, RelayOutcome, Response, TextReceived
+from handlers.events import Chat, CommandReceived, Response, TextReceived
 from services.handoff import HandoffService
 from services.messaging import OutgoingMessage
 
@@ -29,28 +29,19 @@ class StaffReplies:
             return Response()  # staff talking among themselves: not for eblagh
         if self._staff_ids and event.chat.user_id not in self._staff_ids:
             return Response()  # a member who is not staff: their words never reach a citizen
-        answer = render.printable(event.text)
-        reply = await self._handoffs.answer(staff_chat_id=event.chat.chat_id,
-                                            reply_to_message_id=event.reply_to_message_id,
-                                            staff_user_id=event.chat.user_id, text=answer)
-        if reply is None:
-            return Response()
-        staff_user = event.chat.user_id
-
-        async def settle(outcome: RelayOutcome) -> OutgoingMessage:
-            # Staff hear "sent" only once the citizen has the whole answer, otherwise why not.
-            number = render.fa(reply.handoff_id)
-            if outcome.failure is None:
-                return OutgoingMessage(texts.STAFF_REPLY_SENT.format(handoff_id=number))
-            await self._handoffs.reply_failed(reply.handoff_id, staff_user, outcome.failure)
-            return OutgoingMessage(texts.STAFF_REPLY_NOT_SENT.format(
-                handoff_id=number, reason=texts.STAFF_REPLY_UNDELIVERED[outcome.failure.value]))
-
-        to_citizen = OutgoingMessage(texts.STAFF_REPLY_TO_CITIZEN.format(answer=render.esc(answer)))
-        return Response(relays=[Relay(reply.platform, reply.chat_id, to_citizen, settle)])
+        # Queued with the answer's record; staff hear "sent" only once the citizen has the whole answer,
+        # otherwise why not (handlers/relay_notes.py, sent by the delivery engine).
+        await self._handoffs.answer(staff_chat_id=event.chat.chat_id, reply_to_message_id=event.reply_to_message_id,
+                                    staff_user_id=event.chat.user_id, text=render.printable(event.text),
+                                    reply=_to_citizen, message_id=event.message_id)
+        return Response()
 
     async def command(self, event: CommandReceived) -> Response | None:
         return None
 
     async def tap(self, chat: Chat, action: Action, payload: str, citizen_id: int | None) -> Response | None:
         return None
+
+
+def _to_citizen(answer: str) -> OutgoingMessage:
+    return OutgoingMessage(texts.STAFF_REPLY_TO_CITIZEN.format(answer=render.esc(answer)))

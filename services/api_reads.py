@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from nlp.digits import to_ascii_digits
-from services.calendar import jalali_date
 from services.clock import Clock
-from services.law import LawPolicy, service_info
+from services.law.calendar import jalali_date
+from services.law.policy import LawPolicy, service_info
 from storage import api_store
 from storage.database import Database
 from storage.models import DeliveryStatus

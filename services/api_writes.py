@@ -14,7 +14,7 @@ from typing import Any
 from services.api_keys import KeyInfo
 from services.api_reads import notice_status
 from services.clock import Clock
-from services.imports import ITEM_KINDS, import_items
+from services.imports.importer import ITEM_KINDS, import_items
 from services.privacy import Hasher
 from storage import api_store
 from storage.database import Database

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.calendar import start_of_tehran_day
 from services.clock import Clock
+from services.law.calendar import start_of_tehran_day
 from storage import audit, audit_query
 from storage.database import Database
 

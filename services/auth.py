@@ -29,7 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nlp.identifiers import NationalIdProblem, national_id_problem, normalize_mobile
 from services.clock import Clock
 from services.privacy import Hasher, masked_national_id
-from storage import audit, citizens, deliveries
+from storage import audit, citizens, messages
 from storage.database import Database
 
 
@@ -134,13 +134,14 @@ class AuthService:
                                  reason, now)
                 return AuthResult(AuthOutcome.MISMATCH)
             assert citizen.id is not None
-            await citizens.bind_chat(session, citizen.id, platform, chat_id, sender_user_id, now,
-                                     auth_proof=proof.value)
+            binding = await citizens.bind_chat(session, citizen.id, platform, chat_id, sender_user_id, now,
+                                               auth_proof=proof.value)
             audit.record_auth_attempt(session, platform=platform, chat_id=chat_id, nid_hash=nid_hash,
                                       succeeded=True, reason="bound", at=now)
             audit.record_event(session, actor=f"{platform}:{chat_id}", action="chat_bound",
                                subject=citizen.nid_masked, detail={"auth_proof": proof.value}, at=now)
-            queued = await deliveries.enqueue_due(session, now, citizen_id=citizen.id)
+            assert binding.id is not None
+            queued = await messages.fan_out_binding(session, binding.id, now)
             return AuthResult(AuthOutcome.BOUND, citizen.id, citizen.full_name, queued)
 
     async def logout(self, platform: str, chat_id: int) -> bool:
@@ -149,8 +150,11 @@ class AuthService:
             binding = await citizens.unbind_chat(session, platform, chat_id, now)
             if binding is None:
                 return False
+            # In the same transaction: nothing still queued for this chat goes out once it is unbound.
+            cancelled = await messages.cancel_for_chat(session, platform, chat_id, "chat logged out")
             audit.record_event(session, actor=f"{platform}:{chat_id}", action="chat_unbound",
-                               subject=str(binding.citizen_id), at=now)
+                               subject=str(binding.citizen_id), detail={"cancelled": cancelled} if cancelled else None,
+                               at=now)
             return True
 
     async def _locked(self, platform: str, chat_id: int) -> bool:

@@ -2,7 +2,7 @@
 
 Segments: `all`; `district:N` (citizens whose own district is N or who have a case in district N);
 `status:S` (citizens with a case in status S). The text is sent as plain text (HTML-escaped by the
-renderer), at most 4096 characters. A time without a zone is Tehran's (services.calendar). An immediate broadcast gets
+renderer), at most 4096 characters. A time without a zone is Tehran's (services.law.calendar). An immediate broadcast gets
 its recipients in the same transaction that records it; a scheduled one when a worker starts it.
 """
 
@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from services.calendar import parse_datetime
 from services.clock import Clock
+from services.law.calendar import parse_datetime
 from services.messaging import TEXT_LIMIT
 from storage import audit, broadcasts
+from storage.broadcast_models import BroadcastState
 from storage.broadcasts import PENDING
 from storage.database import Database
-from storage.models import CaseStatus, DeliveryStatus
-from storage.outbox_models import CANCELLED, BroadcastState
+from storage.models import DeliveryStatus
+from storage.vocabulary import DISTRICTS, CaseStatus
 
 CASE_STATUSES = tuple(s.value for s in CaseStatus)
 
@@ -54,7 +55,7 @@ class Segment:
         if not sep or kind not in ("district", "status"):
             raise BroadcastError(BroadcastProblem.UNKNOWN_SEGMENT, raw)
         if kind == "district":
-            if not value.isdigit() or not 1 <= int(value) <= 99:
+            if not value.isdigit() or int(value) not in DISTRICTS:
                 raise BroadcastError(BroadcastProblem.BAD_DISTRICT, value)
             return cls("district", int(value))
         if value not in CASE_STATUSES:
@@ -150,7 +151,7 @@ class BroadcastService:
                                  sent=counts.get(DeliveryStatus.SENT.value, 0),
                                  failed=counts.get(DeliveryStatus.FAILED.value, 0),
                                  blocked=counts.get(DeliveryStatus.BLOCKED.value, 0), pending=pending,
-                                 cancelled=counts.get(CANCELLED, 0), scheduled_at=broadcast.scheduled_at)
+                                 cancelled=counts.get(DeliveryStatus.CANCELLED.value, 0), scheduled_at=broadcast.scheduled_at)
 
     async def recent(self, limit: int = 20) -> list[tuple[str, str, str, BroadcastProgress]]:
         """The latest broadcasts, newest first: (text, segment, created_by, progress)."""

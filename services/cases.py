@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.clock import Clock
-from services.law import LawPolicy, ServiceInfo, service_info
+from services.law.policy import LawPolicy, ServiceInfo, service_info
 from storage import notices
 from storage.database import Database
 

@@ -11,8 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from services.calendar import start_of_tehran_day, tehran_date
 from services.clock import Clock
+from services.law.calendar import start_of_tehran_day, tehran_date
 from storage import dashboard
 from storage.dashboard import ActivityCounts
 from storage.database import Database

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.clock import Clock
-from services.imports import IMPORTERS, ImportFileError, ImportPreview, validate_import
+from services.imports.importer import IMPORTERS, ImportFileError, ImportPreview, validate_import
 from services.privacy import Hasher
 from services.staff_accounts import StaffMember
 from storage import audit, staff

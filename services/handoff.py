@@ -1,27 +1,29 @@
 """Questions for a human: forwarded to the staff chat; a staff reply to it goes back to the citizen.
 
-A question is recorded before it is forwarded, so it is never lost: a forward that fails stays in
-`handoffs` with `forward_status` failed and the reason. A long question arrives in several staff-chat
-messages; a reply to any of them reaches the citizen.
+Both are messages of the delivery engine, queued in the transaction that records them: a question is
+never lost, and the forward and the reply are paced, retried and recovered like any message. Whoever
+wrote is told how it went only once it went: the note ("forwarded", "sent", or why not) is queued
+by the settle hooks below, in the transaction that records the outcome. A long question arrives in
+several staff-chat messages; a reply to any of them reaches the citizen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from typing import Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.clock import Clock
-from services.messaging import Undelivered
-from storage import audit
+from services.delivery.lanes import Outcome, Settler
+from services.messaging import OutgoingMessage, Undelivered
+from storage import handoffs, messages
 from storage.database import Database
-from storage.models import Handoff, HandoffMessage
+from storage.messages import Claimed
+from storage.models import ForwardStatus, MessageKind
 
-
-class ForwardStatus(StrEnum):
-    PENDING = "pending"
-    FORWARDED = "forwarded"  # the staff chat has every part
-    FAILED = "failed"  # not (wholly) forwarded; staff see it in the records
+__all__ = ["ForwardStatus", "HandoffReply", "HandoffService", "RelayNotes", "relay_settlers"]
 
 
 @dataclass(frozen=True)
@@ -31,68 +33,96 @@ class HandoffReply:
     handoff_id: int
 
 
+class RelayNotes(Protocol):
+    """The notes for whoever wrote (Persian texts: they come from handlers through the composition root)."""
+
+    def forwarded(self, handoff_id: int, failure: Undelivered | None) -> OutgoingMessage: ...
+
+    def replied(self, handoff_id: int, failure: Undelivered | None) -> OutgoingMessage: ...
+
+
 class HandoffService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, on_queued: Callable[[], None] = lambda: None) -> None:
         self._db = db
         self._clock = clock
+        self._on_queued = on_queued
 
     async def open(self, *, platform: str, chat_id: int, user_id: int | None, citizen_id: int | None,
-                   question: str) -> int:
+                   question: str, staff_chat_id: int | None = None,
+                   forward: Callable[[int], OutgoingMessage] | None = None) -> int:
+        """Record the question and, with `forward` (its text for the staff chat, given its number), queue it."""
+        now = self._clock()
         async with self._db.session() as session:
-            handoff = Handoff(citizen_id=citizen_id, platform=platform, chat_id=chat_id, user_id=user_id,
-                              question=question, created_at=self._clock())
-            session.add(handoff)
-            await session.flush()
+            handoff = await handoffs.open_handoff(session, platform=platform, chat_id=chat_id, user_id=user_id,
+                                                  citizen_id=citizen_id, question=question, now=now)
             assert handoff.id is not None
-            audit.record_event(session, actor=f"{platform}:{chat_id}", action="handoff_opened",
-                               subject=str(handoff.id), at=self._clock())
-            return handoff.id
+            if forward is not None and staff_chat_id is not None:
+                await messages.queue(session, kind=MessageKind.HANDOFF, ref_id=handoff.id, platform=platform,
+                                     chat_id=staff_chat_id, body=forward(handoff.id).html, now=now,
+                                     notify_chat_id=chat_id)
+        if forward is not None:
+            self._on_queued()
+        return handoff.id
 
     async def forwarded(self, handoff_id: int, staff_chat_id: int, message_ids: Sequence[int]) -> None:
         """The staff chat has the whole question, in these messages."""
-        await self._settle(handoff_id, staff_chat_id, message_ids, ForwardStatus.FORWARDED, None)
+        async with self._db.session() as session:
+            await handoffs.settle_forward(session, handoff_id, staff_chat_id, message_ids, ForwardStatus.FORWARDED,
+                                          None, self._clock())
 
     async def forward_failed(self, handoff_id: int, staff_chat_id: int, reason: Undelivered,
                              arrived: Sequence[int] = ()) -> None:
         """The question did not (wholly) reach the staff chat; parts that did still route replies."""
-        await self._settle(handoff_id, staff_chat_id, arrived, ForwardStatus.FAILED, reason)
-
-    async def _settle(self, handoff_id: int, staff_chat_id: int, message_ids: Sequence[int],
-                      status: ForwardStatus, reason: Undelivered | None) -> None:
         async with self._db.session() as session:
-            handoff = await session.get(Handoff, handoff_id)
-            if handoff is None:
-                return
-            handoff.forward_status, handoff.forward_error = status.value, reason.value if reason else None
-            if message_ids:
-                handoff.staff_chat_id, handoff.staff_message_id = staff_chat_id, message_ids[0]
-            session.add(handoff)
-            for message_id in message_ids:
-                await session.merge(HandoffMessage(staff_chat_id=staff_chat_id, message_id=message_id,
-                                                   handoff_id=handoff_id))
-            if reason is not None:
-                audit.record_event(session, actor="bot", action="handoff_not_forwarded",
-                                   subject=str(handoff_id), detail={"reason": reason.value}, at=self._clock())
+            await handoffs.settle_forward(session, handoff_id, staff_chat_id, arrived, ForwardStatus.FAILED,
+                                          reason.value, self._clock())
 
-    async def answer(self, *, staff_chat_id: int, reply_to_message_id: int, staff_user_id: int,
-                     text: str) -> HandoffReply | None:
-        """Record a staff reply to a forwarded question; None when it replies to something else."""
+    async def answer(self, *, staff_chat_id: int, reply_to_message_id: int, staff_user_id: int, text: str,
+                     reply: Callable[[str], OutgoingMessage] | None = None,
+                     message_id: int | None = None) -> HandoffReply | None:
+        """Record a staff reply to a forwarded question and, with `reply` (the citizen's message), queue it;
+        None when it replies to something else. `message_id` is the staff member's own message."""
+        now = self._clock()
         async with self._db.session() as session:
-            part = await session.get(HandoffMessage, (staff_chat_id, reply_to_message_id))
-            handoff = await session.get(Handoff, part.handoff_id) if part is not None else None
+            handoff = await handoffs.record_answer(session, staff_chat_id=staff_chat_id,
+                                                   reply_to_message_id=reply_to_message_id,
+                                                   staff_user_id=staff_user_id, text=text, now=now)
             if handoff is None:
                 return None
             assert handoff.id is not None
-            now = self._clock()
-            # A second reply is sent too; the record keeps the latest answer and its author.
-            handoff.answered_at, handoff.answered_by, handoff.answer = now, staff_user_id, text
-            session.add(handoff)
-            audit.record_event(session, actor=f"staff:{staff_user_id}", action="handoff_answered",
-                               subject=str(handoff.id), at=now)
-            return HandoffReply(handoff.platform, handoff.chat_id, handoff.id)
+            if reply is not None:
+                await messages.queue(session, kind=MessageKind.STAFF_REPLY,
+                                     ref_id=message_id if message_id is not None else -handoff.id,
+                                     platform=handoff.platform, chat_id=handoff.chat_id, body=reply(text).html,
+                                     now=now, origin_id=handoff.id, notify_chat_id=staff_chat_id)
+            found = HandoffReply(handoff.platform, handoff.chat_id, handoff.id)
+        if reply is not None:
+            self._on_queued()
+        return found
 
-    async def reply_failed(self, handoff_id: int, staff_user_id: int, reason: Undelivered) -> None:
-        """A staff answer did not reach the citizen (the staff member is told why)."""
-        async with self._db.session() as session:
-            audit.record_event(session, actor=f"staff:{staff_user_id}", action="handoff_reply_not_delivered",
-                               subject=str(handoff_id), detail={"reason": reason.value}, at=self._clock())
+
+def relay_settlers(notes: RelayNotes, clock: Clock) -> dict[str, Settler]:
+    """What the engine does once a forward or a reply has gone (or not), in the same transaction."""
+
+    async def forwarded(session: AsyncSession, claimed: Claimed, outcome: Outcome) -> None:
+        handoff_id = claimed.ref_id
+        failure = outcome.failure
+        await handoffs.settle_forward(session, handoff_id, claimed.chat_id, outcome.message_ids,
+                                      ForwardStatus.FORWARDED if failure is None else ForwardStatus.FAILED,
+                                      None if failure is None else failure.value, clock())
+        await _note(session, claimed, notes.forwarded(handoff_id, failure))
+
+    async def replied(session: AsyncSession, claimed: Claimed, outcome: Outcome) -> None:
+        handoff_id = claimed.origin_id or 0
+        if outcome.failure is not None:
+            handoff = await handoffs.get(session, handoff_id)
+            handoffs.reply_not_delivered(session, handoff_id, handoff.answered_by if handoff else None,
+                                         outcome.failure.value, clock())
+        await _note(session, claimed, notes.replied(handoff_id, outcome.failure))
+
+    async def _note(session: AsyncSession, claimed: Claimed, note: OutgoingMessage) -> None:
+        if claimed.notify_chat_id is not None:
+            await messages.queue(session, kind=MessageKind.NOTE, ref_id=claimed.id, platform=claimed.platform,
+                                 chat_id=claimed.notify_chat_id, body=note.html, now=clock())
+
+    return {MessageKind.HANDOFF.value: forwarded, MessageKind.STAFF_REPLY.value: replied}

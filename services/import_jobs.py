@@ -17,7 +17,13 @@ from typing import Any
 
 from services.api_keys import KeyInfo
 from services.clock import Clock
-from services.imports import DATABASE_ERRORS, ImportFileError, import_cases, import_citizens, import_rulings
+from services.imports.importer import (
+    DATABASE_ERRORS,
+    ImportFileError,
+    import_cases,
+    import_citizens,
+    import_rulings,
+)
 from services.privacy import Hasher
 from storage import api_store
 from storage.api_models import ImportJob

@@ -7,7 +7,7 @@ the conversation understand without knowing which library or messenger is undern
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -146,12 +146,3 @@ class MessageSender(Protocol):
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> SentMessage: ...
 
-
-@dataclass
-class Outbox:
-    """Messages a use case wants sent to chats other than the one it is answering (e.g. staff)."""
-
-    items: list[tuple[int, OutgoingMessage]] = field(default_factory=list)
-
-    def add(self, chat_id: int, message: OutgoingMessage) -> None:
-        self.items.append((chat_id, message))

@@ -15,7 +15,7 @@ from enum import StrEnum
 from nlp.digits import to_ascii_digits
 from nlp.identifiers import clean_case_number, is_valid_national_id, normalize_mobile
 from services.clock import Clock
-from services.law import LawPolicy, ServiceInfo, service_info
+from services.law.policy import LawPolicy, ServiceInfo, service_info
 from services.privacy import Hasher, masked_mobile, masked_national_id
 from services.receipts import ReceiptRecord, export_receipts
 from storage import audit, notice_search

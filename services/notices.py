@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from services.clock import Clock
-from services.law import LawPolicy, ServiceInfo, service_info
+from services.law.policy import LawPolicy, ServiceInfo, service_info
 from services.messaging import ChatKind
 from storage import audit, citizens, notices
 from storage.database import Database

@@ -146,7 +146,7 @@ class _Walk:
         if delivery is None:
             return [f"delivery {record.source_id} no longer exists"]
         problems = []
-        for name, now, then in (("notice_id", delivery.notice_id, record.notice_id),
+        for name, now, then in (("notice_id", delivery.ref_id, record.notice_id),
                                 ("platform", delivery.platform, record.platform),
                                 ("chat_id", delivery.chat_id, record.chat_id)):
             if now != then:

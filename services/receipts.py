@@ -9,9 +9,9 @@ from datetime import date, datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nlp.digits import to_ascii_digits
-from services.calendar import jalali_date
 from services.clock import Clock
-from services.law import LawPolicy, service_info
+from services.law.calendar import jalali_date
+from services.law.policy import LawPolicy, service_info
 from storage import notices, proof
 from storage.database import Database
 from storage.models import DeliveryStatus

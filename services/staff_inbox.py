@@ -5,16 +5,17 @@ it is recorded on the handoff (which leaves the inbox) and its message to the ci
 process that holds the messenger (`eblagh run` or `eblagh worker`) sends it, and the page shows the
 message's state (queued -> sent, or failed / blocked with the reason) instead of the staff chat's note.
 
-LEAD: `send_staff_reply` queues in today's outbox (kind staff_reply); re-point it at the one table
-for every outgoing message when the delivery engine's rewrite lands.
+The message is one of the delivery engine's (kind staff_reply, as from the staff chat), queued in the
+transaction that records the answer; there is no staff chat to notify, so no settle note is queued.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.clock import Clock
-from services.messaging import TEXT_LIMIT
+from services.messaging import TEXT_LIMIT, OutgoingMessage
 from services.staff_accounts import StaffMember
 from storage import audit, staff_inbox
 from storage.database import Database
@@ -37,9 +38,10 @@ class ReplyQueued:
 
 
 class StaffInbox:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, reply: Callable[[str], OutgoingMessage]) -> None:
         self._db = db
         self._clock = clock
+        self._reply = reply  # the citizen's message around an answer (Persian: from handlers)
 
     async def questions(self, limit: int = 100) -> list[OpenQuestion]:
         async with self._db.session() as session:
@@ -66,7 +68,7 @@ class StaffInbox:
             if handoff is None:
                 raise InboxError("unknown")
             reply = await staff_inbox.add_reply(session, handoff, staff_id=staff.id, author=staff.username,
-                                                text=answer, now=now)
+                                                text=answer, body=self._reply(answer).html, now=now)
             assert reply.id is not None
             audit.record_event(session, actor=staff.actor, action="handoff_answered", subject=str(handoff_id),
                                detail={"via": "dashboard", "reply": reply.id}, at=now)

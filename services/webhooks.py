@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 from services.api_keys import KeyInfo
 from services.clock import Clock
 from services.events import event_object
-from storage import api_store, audit
-from storage.api_models import CallbackStatus, EventType, Webhook, WebhookDelivery
+from storage import api_store, audit, callbacks
+from storage.api_models import EventType, Webhook
+from storage.callbacks import CallbackDelivery
 from storage.database import Database
 
 EVENT_TYPES = tuple(e.value for e in EventType)
@@ -131,7 +132,7 @@ class WebhookService:
         async with self._db.session() as session:
             if await self._own(session, key, webhook_id) is None:
                 return None
-            rows = await api_store.deliveries_of_webhook(session, webhook_id, limit=max(1, min(limit, 1000)))
+            rows = await callbacks.deliveries_of_webhook(session, webhook_id, limit=max(1, min(limit, 1000)))
         return [{"id": d.id, "event": event_object(e), "status": d.status, "attempts": d.attempts,
                  "last_status_code": d.last_status_code,
                  "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at and d.status == "queued" else None,
@@ -144,7 +145,7 @@ class WebhookService:
         """Send this delivery again, now (whatever became of it); False when it is not this key's."""
         async with self._db.session() as session:
             hook = await self._own(session, key, webhook_id)
-            delivery = await api_store.get_delivery(session, delivery_id)
+            delivery = await callbacks.get_delivery(session, delivery_id)
             if hook is None or delivery is None or delivery.webhook_id != webhook_id:
                 return False
             await self._requeue(session, delivery, actor=f"api:{key.name}")
@@ -157,7 +158,7 @@ class WebhookService:
         result = []
         async with self._db.session() as session:
             for hook, key_name in await api_store.all_webhooks(session):
-                rows = await api_store.deliveries_of_webhook(session, hook.id or 0, limit=deliveries_per_endpoint)
+                rows = await callbacks.deliveries_of_webhook(session, hook.id or 0, limit=deliveries_per_endpoint)
                 result.append(EndpointOverview(WebhookInfo.of(hook), key_name, [
                     DeliverySummary(d.id or 0, e.type, d.status, d.attempts, attempts[-1].at if attempts else None,
                                     d.last_status_code) for d, e, attempts in rows]))
@@ -166,15 +167,14 @@ class WebhookService:
     async def replay_any(self, delivery_id: int, *, actor: str) -> bool:
         """Staff replay any endpoint's delivery; False when there is none (or its endpoint was deleted)."""
         async with self._db.session() as session:
-            delivery = await api_store.get_delivery(session, delivery_id)
+            delivery = await callbacks.get_delivery(session, delivery_id)
             hook = await api_store.get_webhook(session, delivery.webhook_id) if delivery is not None else None
             if delivery is None or hook is None or hook.deleted_at is not None:
                 return False
             await self._requeue(session, delivery, actor=actor)
             return True
 
-    async def _requeue(self, session: Any, delivery: WebhookDelivery, *, actor: str) -> None:
+    async def _requeue(self, session: Any, delivery: CallbackDelivery, *, actor: str) -> None:
         now = self._clock()
-        if delivery.status != CallbackStatus.SENDING.value:  # one being sent needs nothing more
-            await api_store.requeue_delivery(session, delivery.id or 0, now)
+        await callbacks.requeue(session, delivery.id, now)  # one being sent needs nothing more
         audit.record_event(session, actor=actor[:64], action="webhook.replayed", subject=str(delivery.id), at=now)

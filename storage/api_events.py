@@ -1,10 +1,10 @@
 """The integration API's event feed (`api_events`) and its fan-out to callback endpoints.
 
-`append` is called in the transaction that records the fact (storage/deliveries.py and outbox.py
-mark_sent, notices.py record_first_view, duties.py record_deemed, outbox.py mark_final for a notice
-that failed, citizens.py bind_chat), before the proof chain's append, so the event exists exactly when
-the fact does. In the same statement batch every active webhook subscribed to the event's type gets a
-queued `webhook_deliveries` row: a callback is as durable as the fact it reports.
+`append` is called in the transaction that records the fact (storage/messages.py mark_sent of a notice,
+and mark_final of a notice that failed or was blocked; notices.py record_first_view, duties.py
+record_deemed, citizens.py bind_chat), before the proof chain's append, so the event exists exactly when
+the fact does. In the same transaction every active webhook subscribed to the event's type gets a
+queued message of the callback lane (storage/callbacks.py): a callback is as durable as the fact it reports.
 """
 
 from __future__ import annotations
@@ -15,16 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, literal, select
+from sqlalchemy import Table, insert, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.api_models import ApiEvent, CallbackStatus, EventType, Webhook, WebhookDelivery
+from storage import callbacks
+from storage.api_models import ApiEvent, EventType
 from storage.models import Case, Notice, Ruling
-from storage.types import UTCDateTime
 
 EVENTS: Table = ApiEvent.__table__  # type: ignore[attr-defined]
-WEBHOOKS: Table = Webhook.__table__  # type: ignore[attr-defined]
-DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -57,15 +55,7 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[int]
                                   data=json.dumps(event.data, ensure_ascii=False, sort_keys=True))
             .returning(EVENTS.c.id))
         ids.append(int(result.scalar_one()))
-    subscribed = (literal(",").concat(WEBHOOKS.c.events).concat(",")
-                  .like(literal("%,").concat(EVENTS.c.type).concat(",%")))
-    now = max(e.occurred_at for e in events)
-    source = (select(WEBHOOKS.c.id, EVENTS.c.id, literal(CallbackStatus.QUEUED.value), literal(0),
-                     literal(now, type_=UTCDateTime()), literal(now, type_=UTCDateTime()))
-              .select_from(WEBHOOKS.join(EVENTS, subscribed))
-              .where(EVENTS.c.id.in_(ids), WEBHOOKS.c.active.is_(True)))
-    await session.execute(insert(DELIVERIES).from_select(  # type: ignore[deprecated]
-        ["webhook_id", "event_id", "status", "attempts", "next_attempt_at", "created_at"], source))
+    await callbacks.queue_for_events(session, ids, max(e.occurred_at for e in events))
     return ids
 
 

@@ -4,8 +4,9 @@
 - `api_idempotency`: a POST's Idempotency-Key, kept 24 h: the body's hash and, once done, its response.
 - `api_events`: the feed `/v1/events` (notice.delivered, notice.viewed, notice.deemed_served,
   notice.failed, citizen.bound), appended in the transaction that records the fact; `id` is the cursor.
-- `webhooks` / `webhook_deliveries` / `webhook_attempts`: callback endpoints, one delivery per
-  (event, endpoint) created with the event, and every attempt at it with its status code.
+- `webhooks` / `webhook_attempts`: callback endpoints, and every attempt at a callback with its status
+  code. The callbacks themselves, one per (event, endpoint) queued with the event, are messages of the
+  delivery engine's callback lane (`messages`, storage/callbacks.py).
 - `api_import_jobs`: a file uploaded to `POST /v1/imports`, run in the background.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import BigIntPK, UTCDateTime, utcnow
@@ -36,13 +37,6 @@ class EventType(StrEnum):
     NOTICE_DEEMED_SERVED = "notice.deemed_served"
     NOTICE_FAILED = "notice.failed"
     CITIZEN_BOUND = "citizen.bound"
-
-
-class CallbackStatus(StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"  # refused for good (a 4xx other than 429), or gave up after 3 days
 
 
 class ApiKey(SQLModel, table=True):
@@ -99,29 +93,9 @@ class Webhook(SQLModel, table=True):
     deleted_at: datetime | None = Field(default=None, sa_column=_utc())
 
 
-class WebhookDelivery(SQLModel, table=True):
-    """One event to one endpoint: a message of the callback lane (queued -> sending -> sent | failed)."""
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        UniqueConstraint("webhook_id", "event_id", name="uq_webhook_delivery_event"),
-        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
-    )
-
-    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
-    webhook_id: int = Field(sa_type=BigInteger, index=True)
-    event_id: int = Field(sa_type=BigInteger)
-    status: str = Field(default=CallbackStatus.QUEUED.value, max_length=16)
-    attempts: int = Field(default=0)
-    next_attempt_at: datetime | None = Field(default=None, sa_column=_utc())
-    claimed_at: datetime | None = Field(default=None, sa_column=_utc())
-    last_status_code: int | None = Field(default=None)
-    last_error: str | None = Field(default=None, max_length=500)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc(nullable=False))
-    sent_at: datetime | None = Field(default=None, sa_column=_utc())
-
-
 class WebhookAttempt(SQLModel, table=True):
+    """One try at a callback, as the wire answered it; `delivery_id` is the callback's messages.id."""
+
     __tablename__ = "webhook_attempts"
 
     id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))

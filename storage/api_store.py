@@ -12,17 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import callbacks
 from storage.api_models import (
     ApiEvent,
     ApiKey,
-    CallbackStatus,
     IdempotencyRecord,
     ImportJob,
     Webhook,
-    WebhookAttempt,
-    WebhookDelivery,
 )
-from storage.models import Case, ChatBinding, Citizen, Delivery, Notice, Ruling
+from storage.models import Case, ChatBinding, Citizen, Message, MessageKind, Notice, Ruling
 
 IDEMPOTENCY: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 RULINGS: Table = Ruling.__table__  # type: ignore[attr-defined]
@@ -113,9 +111,11 @@ async def ruling_with_notice(session: AsyncSession, ruling_id: str) -> tuple[Rul
     return row[0], row[1], row[2], row[3], bool(row[4])
 
 
-async def deliveries_of(session: AsyncSession, notice_id: int) -> list[Delivery]:
+async def deliveries_of(session: AsyncSession, notice_id: int) -> list[Message]:
+    """The notice's messages to its chats."""
     found = await session.execute(  # type: ignore[deprecated]
-        select(Delivery).where(col(Delivery.notice_id) == notice_id).order_by(col(Delivery.id)))
+        select(Message).where(col(Message.kind) == MessageKind.NOTICE.value, col(Message.ref_id) == notice_id)
+        .order_by(col(Message.id)))
     return list(found.scalars().all())
 
 
@@ -137,8 +137,8 @@ async def notice_chats(session: AsyncSession, ruling_ids: Sequence[str]) -> dict
     for citizen_id, platform, chat_id in bindings.all():
         chats.setdefault(int(citizen_id), []).append((str(platform), int(chat_id)))
     sent = await session.execute(  # type: ignore[deprecated]
-        select(col(Delivery.notice_id), col(Delivery.platform), col(Delivery.chat_id), col(Delivery.status))
-        .where(col(Delivery.notice_id).in_(notice_ids)))
+        select(col(Message.ref_id), col(Message.platform), col(Message.chat_id), col(Message.status))
+        .where(col(Message.kind) == MessageKind.NOTICE.value, col(Message.ref_id).in_(notice_ids)))
     made: dict[int, dict[tuple[str, int], str]] = {}
     for notice_id, platform, chat_id, status in sent.all():
         made.setdefault(int(notice_id), {})[(str(platform), int(chat_id))] = str(status)
@@ -186,34 +186,7 @@ async def delete_webhook(session: AsyncSession, webhook_id: int, now: datetime) 
     """Stop it: inactive, marked deleted; what was queued for it is failed (nothing more is sent)."""
     await session.execute(update(Webhook).where(col(Webhook.id) == webhook_id)  # type: ignore[deprecated]
                           .values(active=False, deleted_at=now))
-    await session.execute(update(WebhookDelivery).where(  # type: ignore[deprecated]
-        col(WebhookDelivery.webhook_id) == webhook_id, col(WebhookDelivery.status) == CallbackStatus.QUEUED.value)
-        .values(status=CallbackStatus.FAILED.value, last_error="endpoint deleted"))
-
-
-async def deliveries_of_webhook(session: AsyncSession, webhook_id: int, *, limit: int = 100
-                                ) -> list[tuple[WebhookDelivery, ApiEvent, list[WebhookAttempt]]]:
-    found = await session.execute(  # type: ignore[deprecated]
-        select(WebhookDelivery, ApiEvent).join(ApiEvent, col(ApiEvent.id) == col(WebhookDelivery.event_id))
-        .where(col(WebhookDelivery.webhook_id) == webhook_id).order_by(col(WebhookDelivery.id).desc()).limit(limit))
-    pairs = [(d, e) for d, e in found.all()]
-    attempts: dict[int, list[WebhookAttempt]] = {}
-    if pairs:
-        tried = await session.execute(  # type: ignore[deprecated]
-            select(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_([d.id for d, _ in pairs]))
-            .order_by(col(WebhookAttempt.id)))
-        for attempt in tried.scalars().all():
-            attempts.setdefault(attempt.delivery_id, []).append(attempt)
-    return [(d, e, attempts.get(d.id or 0, [])) for d, e in pairs]
-
-
-async def get_delivery(session: AsyncSession, delivery_id: int) -> WebhookDelivery | None:
-    return await session.get(WebhookDelivery, delivery_id)
-
-
-async def requeue_delivery(session: AsyncSession, delivery_id: int, now: datetime) -> None:
-    await session.execute(update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id)  # type: ignore[deprecated]
-                          .values(status=CallbackStatus.QUEUED.value, next_attempt_at=now, claimed_at=None))
+    await callbacks.fail_queued(session, webhook_id, "endpoint deleted")
 
 
 # ---------------------------------------------------------------- import jobs

@@ -1,4 +1,4 @@
-"""Data access for staff broadcasts: recipients of a segment, materialising the outbox rows, progress.
+"""Data access for staff broadcasts: recipients of a segment, one message a recipient, progress.
 
 Recipients are the active, reachable chat bindings of the citizens in the segment:
 - all: every such chat;
@@ -14,8 +14,8 @@ from sqlalchemy import Select, exists, func, insert, literal, or_, select, updat
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, ChatBinding, Citizen, DeliveryStatus
-from storage.outbox_models import CANCELLED, Broadcast, BroadcastState, OutboxKind, OutboxMessage
+from storage.broadcast_models import Broadcast, BroadcastState
+from storage.models import Case, ChatBinding, Citizen, DeliveryStatus, LaneName, Message, MessageKind
 from storage.types import UTCDateTime
 
 PENDING = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value)
@@ -63,7 +63,7 @@ async def recent(session: AsyncSession, limit: int = 20) -> list[Broadcast]:
 
 async def start(session: AsyncSession, broadcast_id: int, segment_kind: str, value: str | int | None,
                 now: datetime) -> int | None:
-    """Choose the recipients and queue one outbox row each, exactly once; None if already started."""
+    """Choose the recipients and queue one message each, exactly once; None if already started."""
     taken = await session.execute(  # type: ignore[deprecated]
         update(Broadcast).where(col(Broadcast.id) == broadcast_id,
                                 col(Broadcast.state) == BroadcastState.SCHEDULED.value)
@@ -72,10 +72,12 @@ async def start(session: AsyncSession, broadcast_id: int, segment_kind: str, val
         return None
     chats = recipients_query(segment_kind, value).subquery()
     source = select(
-        literal(OutboxKind.BROADCAST.value), literal(broadcast_id), chats.c.platform, chats.c.chat_id,
-        literal(DeliveryStatus.QUEUED.value), literal(0), literal(now, type_=UTCDateTime()))
-    result = await session.execute(insert(OutboxMessage).from_select(  # type: ignore[deprecated]
-        ["kind", "ref_id", "platform", "chat_id", "status", "attempts", "created_at"], source))
+        literal(LaneName.MESSENGER.value), literal(MessageKind.BROADCAST.value), literal(broadcast_id), chats.c.platform, chats.c.chat_id,
+        literal(DeliveryStatus.QUEUED.value), literal(0), literal(now, type_=UTCDateTime()),
+        literal(now, type_=UTCDateTime()))
+    result = await session.execute(insert(Message).from_select(  # type: ignore[deprecated]
+        ["lane", "kind", "ref_id", "platform", "chat_id", "status", "attempts", "created_at", "next_attempt_at"],
+        source))
     count = int(result.rowcount or 0)  # type: ignore[attr-defined]
     await session.execute(update(Broadcast).where(col(Broadcast.id) == broadcast_id)  # type: ignore[deprecated]
                           .values(recipients=count))
@@ -91,9 +93,9 @@ async def due_scheduled(session: AsyncSession, now: datetime) -> list[Broadcast]
 
 async def counts(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
     result = await session.execute(  # type: ignore[deprecated]
-        select(col(OutboxMessage.status), func.count())
-        .where(col(OutboxMessage.kind) == OutboxKind.BROADCAST.value, col(OutboxMessage.ref_id) == broadcast_id)
-        .group_by(col(OutboxMessage.status)))
+        select(col(Message.status), func.count())
+        .where(col(Message.kind) == MessageKind.BROADCAST.value, col(Message.ref_id) == broadcast_id)
+        .group_by(col(Message.status)))
     return {str(status): int(n) for status, n in result.all()}
 
 
@@ -107,18 +109,18 @@ async def cancel(session: AsyncSession, broadcast_id: int, now: datetime) -> int
     if not changed.rowcount:  # type: ignore[attr-defined]
         return None
     withdrawn = await session.execute(  # type: ignore[deprecated]
-        update(OutboxMessage).where(col(OutboxMessage.kind) == OutboxKind.BROADCAST.value,
-                                    col(OutboxMessage.ref_id) == broadcast_id,
-                                    col(OutboxMessage.status) == DeliveryStatus.QUEUED.value)
-        .values(status=CANCELLED, claimed_at=None))
+        update(Message).where(col(Message.kind) == MessageKind.BROADCAST.value,
+                              col(Message.ref_id) == broadcast_id,
+                              col(Message.status) == DeliveryStatus.QUEUED.value)
+        .values(status=DeliveryStatus.CANCELLED.value, claimed_at=None))
     return int(withdrawn.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def finish_completed(session: AsyncSession, now: datetime) -> int:
     """Queued broadcasts with nothing left pending are done."""
-    pending = exists().where(col(OutboxMessage.kind) == OutboxKind.BROADCAST.value,
-                             col(OutboxMessage.ref_id) == col(Broadcast.id),
-                             col(OutboxMessage.status).in_(PENDING))
+    pending = exists().where(col(Message.kind) == MessageKind.BROADCAST.value,
+                             col(Message.ref_id) == col(Broadcast.id),
+                             col(Message.status).in_(PENDING))
     result = await session.execute(  # type: ignore[deprecated]
         update(Broadcast).where(col(Broadcast.state) == BroadcastState.QUEUED.value, ~pending)
         .values(state=BroadcastState.DONE.value, finished_at=now))

@@ -51,6 +51,7 @@ async def bind_chat(
         binding.bound_at = now
         binding.unbound_at = None
         binding.unreachable_at = None
+        binding.fanned_out_at = None  # its citizen's notices are queued for it (again)
     session.add(binding)
     await session.flush()
     citizen = await session.get(Citizen, citizen_id)
@@ -86,6 +87,7 @@ async def mark_reachable(session: AsyncSession, platform: str, chat_id: int) -> 
     if binding is None or binding.unreachable_at is None:
         return False
     binding.unreachable_at = None
+    binding.fanned_out_at = None  # notices that came while it was unreachable are queued now
     session.add(binding)
     return True
 

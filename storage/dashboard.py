@@ -10,8 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, ChatBinding, Delivery, DeliveryStatus, Notice, Ruling
-from storage.outbox_models import OutboxMessage
+from storage.models import Case, ChatBinding, DeliveryStatus, LaneName, Message, MessageKind, Notice, Ruling
 
 _PENDING = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value)
 
@@ -37,8 +36,9 @@ async def activity_since(session: AsyncSession, since: datetime) -> ActivityCoun
         delivered=await _count(session, count.select_from(Notice).where(col(Notice.first_delivered_at) >= since)),
         viewed=await _count(session, count.select_from(Notice).where(col(Notice.viewed_at) >= since)),
         deemed=await _count(session, count.select_from(Notice).where(col(Notice.deemed_recorded_at) >= since)),
-        failed=await _count(session, count.select_from(Delivery).where(
-            col(Delivery.status) == DeliveryStatus.FAILED.value, col(Delivery.created_at) >= since)),
+        failed=await _count(session, count.select_from(Message).where(
+            col(Message.kind) == MessageKind.NOTICE.value, col(Message.status) == DeliveryStatus.FAILED.value,
+            col(Message.created_at) >= since)),
         unreachable=await _count(session, count.select_from(ChatBinding).where(
             col(ChatBinding.unreachable_at) >= since)),
     )
@@ -64,22 +64,18 @@ async def notice_timings(session: AsyncSession, since: datetime) -> list[NoticeT
 
 async def delivery_outcomes_since(session: AsyncSession, since: datetime) -> tuple[int, int]:
     """(sent, failed) notice deliveries: sent since `since`, and failed for good among those queued since."""
-    count = sa_select(func.count()).select_from(Delivery)
-    sent = await _count(session, count.where(col(Delivery.status) == DeliveryStatus.SENT.value,
-                                             col(Delivery.sent_at) >= since))
-    failed = await _count(session, count.where(col(Delivery.status) == DeliveryStatus.FAILED.value,
-                                               col(Delivery.created_at) >= since))
+    count = sa_select(func.count()).select_from(Message).where(col(Message.kind) == MessageKind.NOTICE.value)
+    sent = await _count(session, count.where(col(Message.status) == DeliveryStatus.SENT.value,
+                                             col(Message.sent_at) >= since))
+    failed = await _count(session, count.where(col(Message.status) == DeliveryStatus.FAILED.value,
+                                               col(Message.created_at) >= since))
     return sent, failed
 
 
 async def queue_state(session: AsyncSession) -> tuple[int, datetime | None]:
-    """Messages waiting (notices and outbox) and the creation time of the oldest."""
-    depth, oldest = 0, None
-    for model in (Delivery, OutboxMessage):
-        result = await session.execute(sa_select(func.count(), func.min(model.created_at))  # type: ignore[attr-defined]
-                                       .where(model.status.in_(_PENDING)))  # type: ignore[attr-defined]
-        n, first = result.one()
-        depth += int(n or 0)
-        if first is not None:  # min() keeps the column's type: an aware UTC datetime
-            oldest = first if oldest is None or first < oldest else oldest
-    return depth, oldest
+    """Messages to chats waiting (queued or in flight) and the creation time of the oldest."""
+    result = await session.execute(sa_select(func.count(), func.min(col(Message.created_at)))
+                                   .where(col(Message.lane) == LaneName.MESSENGER.value,
+                                          col(Message.status).in_(_PENDING)))
+    n, oldest = result.one()  # min() keeps the column's type: an aware UTC datetime
+    return int(n or 0), oldest

@@ -14,8 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import api_events, proof
 from storage.api_models import EventType
-from storage.models import ChatBinding, DeliveryStatus, Notice
-from storage.outbox_models import OutboxKind, OutboxMessage
+from storage.models import ChatBinding, DeliveryStatus, LaneName, Message, MessageKind, Notice
 from storage.proof import ProofEvent
 from storage.proof_models import ProofKind
 from storage.types import UTCDateTime
@@ -45,19 +44,21 @@ async def take_reminder(session: AsyncSession, notice_id: int, now: datetime) ->
 async def queue_reminder(session: AsyncSession, notice_id: int, now: datetime) -> int:
     """One reminder to every active, reachable chat of the notice's citizen."""
     source = (
-        select(literal(OutboxKind.REMINDER.value), col(Notice.id), col(ChatBinding.platform),
+        select(literal(LaneName.MESSENGER.value), literal(MessageKind.REMINDER.value), col(Notice.id),
+               col(ChatBinding.platform),
                col(ChatBinding.chat_id), literal(DeliveryStatus.QUEUED.value), literal(0),
-               literal(now, type_=UTCDateTime()))
+               literal(now, type_=UTCDateTime()), literal(now, type_=UTCDateTime()))
         .join(ChatBinding, col(ChatBinding.citizen_id) == col(Notice.citizen_id))
         .where(col(Notice.id) == notice_id, col(ChatBinding.active).is_(True),
                col(ChatBinding.unreachable_at).is_(None),
-               ~exists().where(col(OutboxMessage.kind) == OutboxKind.REMINDER.value,
-                               col(OutboxMessage.ref_id) == notice_id,
-                               col(OutboxMessage.platform) == col(ChatBinding.platform),
-                               col(OutboxMessage.chat_id) == col(ChatBinding.chat_id)))
+               ~exists().where(col(Message.kind) == MessageKind.REMINDER.value,
+                               col(Message.ref_id) == notice_id,
+                               col(Message.platform) == col(ChatBinding.platform),
+                               col(Message.chat_id) == col(ChatBinding.chat_id)))
     )
-    result = await session.execute(insert(OutboxMessage).from_select(  # type: ignore[deprecated]
-        ["kind", "ref_id", "platform", "chat_id", "status", "attempts", "created_at"], source))
+    result = await session.execute(insert(Message).from_select(  # type: ignore[deprecated]
+        ["lane", "kind", "ref_id", "platform", "chat_id", "status", "attempts", "created_at", "next_attempt_at"],
+        source))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

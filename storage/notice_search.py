@@ -10,7 +10,17 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, ChatBinding, Citizen, Delivery, DeliveryStatus, Notice, Receipt, Ruling
+from storage.models import (
+    Case,
+    ChatBinding,
+    Citizen,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+    Notice,
+    Receipt,
+    Ruling,
+)
 from storage.proof_models import ProofRecord
 
 
@@ -44,8 +54,8 @@ def state_of(notice: Notice, failed: bool) -> NoticeState:
 
 
 def _failed():  # type: ignore[no-untyped-def]
-    return exists().where(col(Delivery.notice_id) == col(Notice.id),
-                          col(Delivery.status) == DeliveryStatus.FAILED.value)
+    return exists().where(col(Message.kind) == MessageKind.NOTICE.value, col(Message.ref_id) == col(Notice.id),
+                          col(Message.status) == DeliveryStatus.FAILED.value)
 
 
 def _state_filter(state: NoticeState):  # type: ignore[no-untyped-def]
@@ -104,7 +114,7 @@ async def districts(session: AsyncSession) -> list[int]:
 
 @dataclass(frozen=True)
 class DeliveryLine:
-    delivery: Delivery
+    delivery: Message  # a notice message to one chat
     auth_proof: str | None
 
 
@@ -125,10 +135,11 @@ async def detail(session: AsyncSession, notice_id: int) -> NoticeDetail | None:
         return None
     notice, ruling, case, citizen, failed = row
     deliveries = (await session.execute(
-        sa_select(Delivery, col(ChatBinding.auth_proof))
-        .outerjoin(ChatBinding, and_(col(ChatBinding.platform) == col(Delivery.platform),
-                                     col(ChatBinding.chat_id) == col(Delivery.chat_id)))
-        .where(col(Delivery.notice_id) == notice_id).order_by(col(Delivery.id)))).all()
+        sa_select(Message, col(ChatBinding.auth_proof))
+        .outerjoin(ChatBinding, and_(col(ChatBinding.platform) == col(Message.platform),
+                                     col(ChatBinding.chat_id) == col(Message.chat_id)))
+        .where(col(Message.kind) == MessageKind.NOTICE.value, col(Message.ref_id) == notice_id)
+        .order_by(col(Message.id)))).all()
     receipt = (await session.exec(select(Receipt).where(Receipt.notice_id == notice_id))).first()
     proof = (await session.exec(select(ProofRecord).where(ProofRecord.notice_id == notice_id)
                                 .order_by(col(ProofRecord.seq)))).all()

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import api_events, proof
 from storage.api_models import EventType
-from storage.models import Case, ChatBinding, Citizen, Delivery, Notice, Receipt, Ruling
+from storage.models import Case, ChatBinding, Citizen, Message, MessageKind, Notice, Receipt, Ruling
 from storage.proof import ProofEvent
 from storage.proof_models import ProofKind
 
@@ -108,7 +108,7 @@ class ReceiptRow:
     ruling: Ruling
     case: Case
     citizen: Citizen
-    delivery: Delivery | None
+    delivery: Message | None  # the notice's message to one chat
     binding: ChatBinding | None = None  # the delivery's chat binding (how the phone was proven)
 
 
@@ -119,18 +119,19 @@ async def iter_receipt_rows(session: AsyncSession, batch: int = 2000,
     last_notice, last_delivery = 0, 0
     while True:
         query = (
-            sa_select(Notice, Ruling, Case, Citizen, Delivery, ChatBinding)
+            sa_select(Notice, Ruling, Case, Citizen, Message, ChatBinding)
             .join(Ruling, col(Ruling.id) == col(Notice.ruling_pk))
             .join(Case, col(Case.id) == col(Ruling.case_id))
             .join(Citizen, col(Citizen.id) == col(Notice.citizen_id))
-            .outerjoin(Delivery, col(Delivery.notice_id) == col(Notice.id))
-            .outerjoin(ChatBinding, (col(ChatBinding.platform) == col(Delivery.platform))
-                       & (col(ChatBinding.chat_id) == col(Delivery.chat_id)))
+            .outerjoin(Message, (col(Message.ref_id) == col(Notice.id))
+                       & (col(Message.kind) == MessageKind.NOTICE.value))
+            .outerjoin(ChatBinding, (col(ChatBinding.platform) == col(Message.platform))
+                       & (col(ChatBinding.chat_id) == col(Message.chat_id)))
             .where(
                 (col(Notice.id) > last_notice)
-                | ((col(Notice.id) == last_notice) & (col(Delivery.id) > last_delivery))
+                | ((col(Notice.id) == last_notice) & (col(Message.id) > last_delivery))
             )
-            .order_by(col(Notice.id), col(Delivery.id))
+            .order_by(col(Notice.id), col(Message.id))
             .limit(batch)
         )
         if notice_id is not None:

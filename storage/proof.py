@@ -29,7 +29,7 @@ from sqlalchemy import exists, func, insert, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Delivery, DeliveryStatus, Notice, Receipt, Ruling
+from storage.models import DeliveryStatus, Message, MessageKind, Notice, Receipt, Ruling
 from storage.proof_models import ProofHead, ProofKind, ProofRecord
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ async def iter_records(session: AsyncSession, batch: int = 1000) -> AsyncIterato
 
 
 async def latest_delivered_seqs(session: AsyncSession) -> dict[int, int]:
-    """deliveries.id -> the seq of its latest "delivered" record (a resend after a crash adds one)."""
+    """messages.id (a notice's) -> the seq of its latest "delivered" record (a resend after a crash adds one)."""
     table = ProofRecord.__table__  # type: ignore[attr-defined]
     result = await session.execute(  # type: ignore[deprecated]
         select(table.c.source_id, func.max(table.c.seq))
@@ -207,7 +207,7 @@ class Facts:
     """The current rows that a batch of records speaks of."""
 
     notices: dict[int, NoticeFacts]
-    deliveries: dict[int, Delivery]
+    deliveries: dict[int, Message]  # the notices' messages the records name
     receipts: dict[int, Receipt]
 
 
@@ -223,9 +223,10 @@ async def facts_for(session: AsyncSession, records: Sequence[ProofRecord]) -> Fa
         for notice, ruling_id in result.all():
             notices[int(notice.id)] = NoticeFacts(str(ruling_id), notice.citizen_id, notice.first_delivered_at,
                                                   notice.viewed_at, notice.deemed_recorded_at)
-    deliveries: dict[int, Delivery] = {}
+    deliveries: dict[int, Message] = {}
     if delivery_ids:
-        found = await session.execute(select(Delivery).where(col(Delivery.id).in_(delivery_ids)))  # type: ignore[deprecated]
+        found = await session.execute(select(Message).where(  # type: ignore[deprecated]
+            col(Message.id).in_(delivery_ids), col(Message.kind) == MessageKind.NOTICE.value))
         deliveries = {int(d.id): d for d in found.scalars().all()}
     receipts: dict[int, Receipt] = {}
     if receipt_ids:
@@ -255,10 +256,11 @@ async def unrecorded_facts(session: AsyncSession, limit: int = 20) -> list[Unrec
     """Sent deliveries, receipts, views, deemed services and first deliveries with no proof record."""
     found: list[Unrecorded] = []
     sent = await session.execute(  # type: ignore[deprecated]
-        select(Delivery).where(col(Delivery.status) == DeliveryStatus.SENT.value,
-                               _unchained(ProofKind.DELIVERED, col(Delivery.notice_id), col(Delivery.id)))
-        .order_by(col(Delivery.id)).limit(limit))
-    found += [Unrecorded(ProofKind.DELIVERED, d.notice_id, f"delivery {d.id} to {d.platform}:{d.chat_id} is "
+        select(Message).where(col(Message.kind) == MessageKind.NOTICE.value,
+                              col(Message.status) == DeliveryStatus.SENT.value,
+                              _unchained(ProofKind.DELIVERED, col(Message.ref_id), col(Message.id)))
+        .order_by(col(Message.id)).limit(limit))
+    found += [Unrecorded(ProofKind.DELIVERED, d.ref_id, f"delivery {d.id} to {d.platform}:{d.chat_id} is "
                          f"marked sent at {_show(d.sent_at)} but has no proof record") for d in sent.scalars()]
     receipts = await session.execute(  # type: ignore[deprecated]
         select(Receipt).where(_unchained(ProofKind.VIEWED, col(Receipt.notice_id), col(Receipt.id)))

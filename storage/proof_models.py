@@ -17,7 +17,7 @@ from storage.types import UTCDateTime, utcnow
 
 
 class ProofKind(StrEnum):
-    DELIVERED = "delivered"  # the messenger accepted the notice for a chat; source: deliveries.id
+    DELIVERED = "delivered"  # the messenger accepted the notice for a chat; source: messages.id (kind notice; deliveries.id before 0011)
     VIEWED = "viewed"  # the citizen opened the full text (actual service); source: receipts.id
     DEEMED = "deemed"  # deemed service recorded by the timed duty; no source row, no chat
 

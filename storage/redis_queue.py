@@ -1,9 +1,10 @@
-"""The delivery queue on Redis Streams: one stream per platform, one consumer group of workers.
+"""The delivery queue on Redis Streams: one stream per lane and platform, one consumer group of workers.
 
-An entry carries a reference to a database row ("d:12", "o:7"); the row stays the truth. A set
+An entry carries a reference to a database row ("m:12"); the row stays the truth. A set
 beside the stream holds the references currently queued, so the sweeper can tell what Redis lost
 (after a wipe or a restart) and queue it again without piling up copies. A worker that dies leaves
-its entries pending in the group; the others take them over with XAUTOCLAIM.
+its entries pending in the group: once its heartbeat has stopped the others drop them (`forget`) and
+the sweeper queues their rows again; entries idle past the claim timeout are taken over with XAUTOCLAIM.
 """
 
 from __future__ import annotations
@@ -45,12 +46,12 @@ def _item(entry_id: Any, fields: Any) -> QueueItem:
 
 
 class RedisWorkQueue:
-    """`WorkQueue` on Redis; every worker of a platform shares the stream and the group."""
+    """`WorkQueue` on Redis; every worker of a lane and platform shares the stream and the group."""
 
-    def __init__(self, client: Redis, platform: str, prefix: str = "eblagh") -> None:
+    def __init__(self, client: Redis, name: str, prefix: str = "eblagh") -> None:
         self._client = client
-        self._stream = f"{prefix}:q:{platform}"
-        self._members = f"{prefix}:q:{platform}:in"
+        self._stream = f"{prefix}:q:{name}"
+        self._members = f"{prefix}:q:{name}:in"
         self._push = client.register_script(_PUSH)
         self._cursor = "0-0"
 
@@ -110,3 +111,34 @@ class RedisWorkQueue:
 
     async def backlog(self) -> int:
         return int(await self._client.xlen(self._stream))
+
+    async def consumers(self) -> list[str]:
+        try:
+            found: Any = await self._client.xinfo_consumers(self._stream, GROUP)
+        except ResponseError:  # no stream or no group yet: nobody holds anything
+            return []
+        return [_text(c["name"]) for c in found if int(c.get("pending", 0))]
+
+    async def forget(self, consumer: str) -> int:
+        """Drop what a stopped consumer held, and the consumer itself."""
+        dropped = 0
+        while True:
+            try:
+                pending: Any = await self._client.xpending_range(self._stream, GROUP, min="-", max="+", count=500,
+                                                                 consumername=consumer)
+            except ResponseError:
+                return dropped
+            if not pending:
+                break
+            ids = [_text(p["message_id"]) for p in pending]
+            entries: Any = await self._client.xrange(self._stream, min=ids[0], max=ids[-1])
+            refs = [_item(entry_id, fields).ref for entry_id, fields in entries if _text(entry_id) in set(ids)]
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.xack(self._stream, GROUP, *ids)
+                pipe.xdel(self._stream, *ids)
+                if refs:
+                    pipe.srem(self._members, *refs)
+                await pipe.execute()
+            dropped += len(ids)
+        await self._client.xgroup_delconsumer(self._stream, GROUP, consumer)
+        return dropped

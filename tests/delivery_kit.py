@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
 
+from bot.engine import Backends, EngineOptions, open_backends
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.worker import Backends, WorkerOptions, open_backends, run_worker
+from bot.worker import run_worker
 from services.broadcasts import BroadcastProgress, BroadcastService, Segment
 from services.clock import system_clock
-from services.delivery import RetryPolicy
-from services.dispatcher import WorkerMetrics
+from services.delivery.consumer import LaneMetrics
+from services.delivery.lanes import RetryPolicy
 from services.messaging import MessageSender
 from services.privacy import Hasher
 from storage.database import Database
@@ -63,7 +64,8 @@ def worker_settings(db: Database, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
-FAST = WorkerOptions(concurrency=8, claim_timeout=3.0, sweep_interval=0.2, duty_interval=0.5,
+# Paced at 0.96: these workers share one event loop with the fake server, whose own stalls look like bursts.
+FAST = EngineOptions(concurrency=8, pace=0.96, claim_timeout=3.0, heartbeat_ttl=3.0, sweep_interval=0.2, duty_interval=0.5,
                      progress_interval=60.0, retry=RetryPolicy(max_attempts=6, base_delay=0.1, max_delay=0.5))
 
 
@@ -71,10 +73,10 @@ FAST = WorkerOptions(concurrency=8, claim_timeout=3.0, sweep_interval=0.2, duty_
 class RunningWorker:
     name: str
     stop: asyncio.Event
-    task: asyncio.Task[WorkerMetrics]
+    task: asyncio.Task[LaneMetrics]
     backends: Backends | None = None
 
-    async def halt(self) -> WorkerMetrics:
+    async def halt(self) -> LaneMetrics:
         self.stop.set()
         return await self.task
 
@@ -85,12 +87,12 @@ class Fleet:
 
     runtime: Runtime
     sender: MessageSender
-    options: WorkerOptions = FAST
+    options: EngineOptions = FAST
     workers: list[RunningWorker] = field(default_factory=list)
 
     def start(self, name: str) -> RunningWorker:
-        options = WorkerOptions(**{**vars(self.options), "name": name})
-        backends = open_backends(self.runtime, options, self.sender.platform)
+        options = EngineOptions(**{**vars(self.options), "name": name})
+        backends = open_backends(self.runtime, options)
         stop = asyncio.Event()
         task = asyncio.create_task(run_worker(self.runtime, self.sender, stop, options=options,
                                               backends=backends))
@@ -98,13 +100,13 @@ class Fleet:
         self.workers.append(worker)
         return worker
 
-    async def halt(self) -> list[WorkerMetrics]:
+    async def halt(self) -> list[LaneMetrics]:
         return [await w.halt() for w in self.workers if not w.task.done()]
 
 
 @asynccontextmanager
 async def fleet(runtime: Runtime, sender: MessageSender, names: Sequence[str],
-                options: WorkerOptions = FAST) -> AsyncIterator[Fleet]:
+                options: EngineOptions = FAST) -> AsyncIterator[Fleet]:
     running = Fleet(runtime, sender, options)
     for name in names:
         running.start(name)

@@ -8,14 +8,17 @@ from io import StringIO
 
 from bot.app import App, build_app
 from bot.dispatch import dispatch
+from bot.engine import Backends, build_engine
 from bot.messengers.console import ConsoleMessenger
 from bot.runtime import Runtime
 from bot.settings import Settings
 from handlers.answers import Understanding
 from handlers.events import ButtonTapped, Chat, CommandReceived, ContactShared, Event, Response, TextReceived
-from services.messaging import ChatKind, OutgoingMessage, SentMessage
+from services.conversation.state import StateStore
+from services.delivery.engine import DrainStats
+from services.delivery.ports import MemoryHeartbeats, MemoryLease, MemoryWorkQueue, UnlimitedBudget
+from services.messaging import ChatKind, MessageSender, OutgoingMessage, SentMessage
 from services.privacy import Hasher
-from services.state import StateStore
 from storage.database import Database
 
 
@@ -65,13 +68,25 @@ class Citizen:
     user_id: int
     chat_id: int | None = None  # None: the person's private chat (its id is theirs)
     kind: ChatKind = ChatKind.PRIVATE
+    # True: after each event the delivery engine sends what became due (as the terminal chat does), and
+    # what it sent to this chat is added to the response (a handoff's "forwarded" note, say).
+    drains: bool = False
 
     @property
     def chat(self) -> Chat:
         return Chat(self.sender.platform, self.chat_id or self.user_id, self.user_id, self.kind)
 
     async def _go(self, event: Event) -> Response:
-        return await dispatch(self.app, event, self.sender)
+        response = await dispatch(self.app, event, self.sender)
+        if self.drains:
+            before = len(self.sender.sent)
+            await deliver_due(self.app, self.sender)
+            response.messages += [m for c, m in self.sender.sent[before:] if c == self.chat.chat_id]
+        return response
+
+    async def replies(self, text: str, to: int) -> Response:
+        """A message in reply to message `to` (a staff member answering a forwarded question)."""
+        return await self._go(TextReceived(self.chat, text, reply_to_message_id=to))
 
     async def command(self, name: str, args: str = "") -> Response:
         return await self._go(CommandReceived(self.chat, name, args))
@@ -92,3 +107,16 @@ class Citizen:
 def console() -> tuple[ConsoleMessenger, StringIO]:
     out = StringIO()
     return ConsoleMessenger(out), out
+
+
+async def deliver_due(app: App, sender: MessageSender) -> DrainStats:
+    """What the delivery engine of `eblagh run` sends now (notices, reminders, handoffs, notes), sent with
+    this sender at once (unpaced), as the terminal chat drains it between lines."""
+
+    async def nothing() -> None:
+        return None
+
+    budget = UnlimitedBudget()
+    backends = Backends(lambda _name: MemoryWorkQueue(), lambda _name, _rate, _chat: budget, MemoryLease(),
+                        MemoryHeartbeats(grace=60.0), nothing)
+    return await build_engine(app.runtime, sender, backends, clock=app.clock, budget=budget).drain()

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from nlp.digits import to_ascii_digits
-from services.calendar import WEEKDAYS, jalali_date, tehran_date, to_jalali
 from services.clock import system_clock
-from services.holidays import FIRST_YEAR, LAST_YEAR, Holiday, HolidayCalendar
+from services.law.calendar import WEEKDAYS, jalali_date, tehran_date, to_jalali
+from services.law.holidays import FIRST_YEAR, LAST_YEAR, Holiday, HolidayCalendar
 
 ESTIMATED_MARK = "(تخمینی)"
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.runtime import open_runtime
-from services import import_messages as msg
-from services.imports import BATCH_SIZE, CSV_KINDS, IMPORTERS, ImportFileError, ImportReport
+from services.imports import messages as msg
+from services.imports.importer import BATCH_SIZE, CSV_KINDS, IMPORTERS, ImportFileError, ImportReport
 
 HELP = {
     "citizens": "CSV with header national_id,mobile,full_name,district (upsert by national ID)",

@@ -1,6 +1,8 @@
 """`eblagh run`: serve the bot on Telegram or Bale (long polling, or a webhook when WEBHOOK_URL is set).
 
-SIGTERM or SIGINT stops it cleanly: updates in hand and the current delivery pass finish, exit 0.
+It also runs the whole delivery engine in this process (notices, broadcasts, reminders, deemed service,
+handoffs), at the pace `eblagh worker` keeps, unless `--no-deliver` leaves it to workers.
+SIGTERM or SIGINT stops it cleanly: updates in hand and the messages in flight finish, exit 0.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from typing import Any
 
 from bot.app import load_intent_model
+from bot.engine import EngineOptions
 from bot.messengers import MissingBotToken, describe
 from bot.runner import RunOptions, run_bot, serving_mode
 from bot.runtime import Runtime, open_runtime
@@ -24,11 +27,11 @@ def register(subparsers: Any) -> None:
     defaults = RunOptions()
     parser.add_argument("--poll-timeout", type=int, default=defaults.poll_timeout,
                         help="seconds a getUpdates long poll waits (default %(default)s)")
-    parser.add_argument("--delivery-interval", type=float, default=defaults.delivery_interval,
-                        help="seconds between notice delivery passes (default %(default)s)")
+    parser.add_argument("--delivery-interval", type=float, default=defaults.engine.sweep_interval,
+                        help="seconds between the delivery sweeper's passes (default %(default)s)")
     parser.add_argument("--no-deliver", action="store_true",
-                        help="leave notices to `eblagh worker` (use with REDIS_URL and workers running, so "
-                             "every notice is counted against the shared DELIVERY_RATE)")
+                        help="send nothing but replies: leave notices, broadcasts, reminders, deemed service and "
+                             "handoffs to `eblagh worker`s (with REDIS_URL)")
     parser.set_defaults(func=_main)
 
 
@@ -40,8 +43,8 @@ def _main(args: argparse.Namespace) -> int:
     runtime = open_runtime(settings)
     model = load_intent_model(settings)
     print(f"eblagh run: {describe(settings)}, {serving_mode(settings)}; SIGTERM or Ctrl-C stops", file=sys.stderr)
-    options = RunOptions(poll_timeout=max(args.poll_timeout, 0), delivery_interval=max(args.delivery_interval, 0.05),
-                         deliver_notices=not args.no_deliver)
+    options = RunOptions(poll_timeout=max(args.poll_timeout, 0), deliver=not args.no_deliver,
+                         engine=EngineOptions(sweep_interval=max(args.delivery_interval, 0.05)))
     return asyncio.run(_serve(runtime, model, options))
 
 

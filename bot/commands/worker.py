@@ -1,4 +1,4 @@
-"""`eblagh worker`: deliver notices, broadcasts and reminders until SIGTERM.
+"""`eblagh worker`: run the delivery engine (notices, broadcasts, reminders, deemed service, handoffs) until SIGTERM.
 
 Run as many as you like, on as many machines, with one REDIS_URL and one DATABASE_URL: they share
 one rate budget (DELIVERY_RATE over all chats, DELIVERY_CHAT_RATE per chat), one queue, and the
@@ -31,7 +31,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--pace", type=float, default=defaults.pace,
                         help="share of DELIVERY_RATE to schedule (room for network jitter)")
     parser.add_argument("--claim-timeout", type=float, default=defaults.claim_timeout,
-                        help="seconds after which a dead worker's messages are taken over")
+                        help="seconds after which a queue entry nobody finished is taken over (a fallback)")
+    parser.add_argument("--heartbeat-ttl", type=float, default=defaults.heartbeat_ttl,
+                        help="seconds of silence after which a worker counts as stopped and its messages move on")
     parser.add_argument("--sweep-interval", type=float, default=defaults.sweep_interval)
     parser.add_argument("--duty-interval", type=float, default=defaults.duty_interval)
     parser.add_argument("--metrics-file", type=Path, help="write this worker's counts as JSON on exit")
@@ -39,7 +41,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.getLogger("bot.worker").setLevel(logging.INFO)
+    for name in ("bot.worker", "bot.engine", "services.delivery.engine", "services.delivery.sweeper"):
+        logging.getLogger(name).setLevel(logging.INFO)
     settings = load_settings()
     try:
         runtime = open_runtime(settings)
@@ -48,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"eblagh worker: {error}", file=sys.stderr)
         return 2
     options = WorkerOptions(name=args.name, concurrency=args.concurrency, pace=args.pace,
-                            claim_timeout=args.claim_timeout, sweep_interval=args.sweep_interval,
+                            claim_timeout=args.claim_timeout, heartbeat_ttl=args.heartbeat_ttl,
+                            sweep_interval=args.sweep_interval,
                             duty_interval=args.duty_interval)
     print(f"eblagh worker: {describe(settings)}", file=sys.stderr)
 

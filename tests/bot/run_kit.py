@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.engine import EngineOptions
 from bot.messengers.bale_text import visible
 from bot.runner import RunOptions, run_bot
 from bot.runtime import Runtime
@@ -23,13 +24,15 @@ from bot.settings import Settings
 from handlers.callbacks import Action
 from handlers.conversation import Plugin
 from handlers.events import Chat, CommandReceived, Response, TextReceived
+from services.clock import Clock, system_clock
 from services.messaging import OutgoingMessage
 from services.privacy import Hasher
 from storage.database import Database
 from tests.botapi import FakeBotAPI
 from tests.botapi.records import ChatMessage
 
-FAST = RunOptions(poll_timeout=1, delivery_interval=0.1, sweep_interval=0.3)
+FAST = RunOptions(poll_timeout=1, sweep_interval=0.3,
+                  engine=EngineOptions(sweep_interval=0.1, duty_interval=0.5, reconcile_interval=0.5))
 WEBHOOK_SECRET = "contract-secret_0123456789"
 
 
@@ -60,10 +63,12 @@ def settings_for(api: FakeBotAPI, secret: bytes, *, framework: str, mode: str, p
 
 @asynccontextmanager
 async def running(settings: Settings, db: Database, secret: bytes, *, model: Any = None,
-                  plugins: Sequence[Plugin] = (), options: RunOptions = FAST) -> AsyncIterator[asyncio.Task[int]]:
+                  plugins: Sequence[Plugin] = (), options: RunOptions = FAST,
+                  clock: Clock = system_clock) -> AsyncIterator[asyncio.Task[int]]:
     runtime = Runtime(settings=settings, database=db, hasher=Hasher(secret))
     stop = asyncio.Event()
-    task = asyncio.create_task(run_bot(runtime, stop=stop, model=model, options=options, plugins=plugins))
+    task = asyncio.create_task(run_bot(runtime, stop=stop, model=model, options=options, plugins=plugins,
+                                       clock=clock))
     try:
         if settings.webhook_url:
             await until(lambda: task.done() or _listening(settings.webhook_listen), what="webhook server")

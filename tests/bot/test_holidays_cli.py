@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from services.calendar import tehran_date, to_jalali
-from services.holidays import LAST_YEAR
+from services.law.calendar import tehran_date, to_jalali
+from services.law.holidays import LAST_YEAR
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

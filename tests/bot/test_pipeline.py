@@ -7,16 +7,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.app import build_app
+from bot.chat_lock import MemoryChatLocks
 from bot.messengers.updates import Incoming, RawUpdate
 from bot.patient_sender import PatientSender
 from bot.pipeline import UpdatePipeline
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.update_ledger import DatabaseUpdateLedger
 from handlers.events import ButtonTapped, Chat
-from services.chat_lock import MemoryChatLocks
 from services.messaging import OutgoingMessage, SentMessage
 from services.privacy import Hasher
-from services.update_ledger import DatabaseUpdateLedger
 from storage.database import Database
 from tests.journey import Clock
 

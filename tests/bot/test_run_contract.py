@@ -20,7 +20,7 @@ from sqlmodel import func, select
 
 from handlers import texts
 from handlers.callbacks import Action
-from services.calendar import format_rials
+from services.law.calendar import format_rials
 from services.privacy import Hasher
 from storage.database import Database
 from storage.models import ChatBinding, Notice, Receipt

@@ -1,5 +1,5 @@
-"""`eblagh run` (with no `eblagh worker`) sends the outbox too: a dashboard answer reaches the citizen's
-chat, marked sent only once the Bot API accepted it, and a broadcast's copies go out."""
+"""`eblagh run` (with no `eblagh worker`) sends every engine message: a dashboard answer reaches the
+citizen's chat, marked sent only once the Bot API accepted it, and a broadcast's copies go out."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot.messengers import aiogram_adapter  # noqa: F401  (imported before the waits below)
 from handlers import texts
+from handlers.outbox_cards import staff_reply_card
 from services.broadcasts import BroadcastService, Segment
 from services.privacy import Hasher
 from services.staff_accounts import Role, StaffMember
@@ -23,7 +24,7 @@ async def test_a_dashboard_answer_and_a_broadcast_are_sent_by_eblagh_run(
         sqlite_db: Database, secret: bytes, botapi: FakeBotAPI) -> None:
     citizen = Person(botapi, 6161)
     world = await seed_world(sqlite_db, Hasher(secret), MovableClock(datetime.now(UTC)), chat_id=citizen.user_id)
-    inbox = StaffInbox(sqlite_db, lambda: datetime.now(UTC))
+    inbox = StaffInbox(sqlite_db, lambda: datetime.now(UTC), staff_reply_card)
     staff = StaffMember(1, "ali", Role.OPERATOR, False)
     async with sqlite_db.session() as session:  # the account the reply names
         session.add(StaffAccount(id=1, username="ali", role="operator", password_hash="-", totp_secret="A" * 32))

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
+from bot.engine import EngineOptions
 from bot.runner import RunOptions
 from handlers import texts
 from handlers.callbacks import Action
-from services.calendar import format_rials
+from services.law.calendar import format_rials
 from storage.database import Database
 from storage.models import Ruling
 from storage.payment_models import Payment
@@ -24,7 +25,8 @@ from tests.botapi.payments import TEST_PROVIDER_TOKEN
 from tests.botapi.records import ChatMessage
 
 pytestmark = pytest.mark.parametrize("framework", ["aiogram", "ptb"])
-QUICK = RunOptions(poll_timeout=1, delivery_interval=0.1, sweep_interval=0.3, reconcile_interval=0.2)
+QUICK = RunOptions(poll_timeout=1, sweep_interval=0.3,
+                   engine=EngineOptions(sweep_interval=0.1, duty_interval=0.5, reconcile_interval=0.2))
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from sqlmodel import select
 from bot.app import App
 from handlers import texts
 from handlers.callbacks import Action, encode
+from services.conversation.state import ChatState
 from services.privacy import Hasher
-from services.state import ChatState
 from storage.database import Database
 from storage.models import Notice, Receipt
 from storage.redis_state import RedisStateStore

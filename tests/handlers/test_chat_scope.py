@@ -17,7 +17,7 @@ from services.privacy import Hasher
 from storage.database import Database
 from storage.models import AuditEvent, AuthAttempt, ChatBinding, Notice, Receipt
 from tests.factories import create_case, create_citizen, create_ruling
-from tests.journey import Citizen, Clock, RecordingSender, make_app
+from tests.journey import Citizen, Clock, RecordingSender, deliver_due, make_app
 
 NID, MOBILE = "0012345679", "09121234567"
 CASE = "1403051234"
@@ -94,7 +94,7 @@ async def test_a_bound_citizen_sees_nothing_of_theirs_in_a_group(db: Database, s
     assert replies[3].tap_answer == texts.TAP_PRIVATE_ONLY
     assert replies[4].tap_answer == texts.NOTICE_PRIVATE_ONLY
     # Pushed notices go to the private chat only.
-    await app.delivery.run_once(sender)
+    await deliver_due(app, sender)
     assert any("۱۴۰۳۰۵۱۲۳۴" in m.html for m in sender.to(ALICE))
     assert not any("۱۴۰۳۰۵۱۲۳۴" in m.html for m in sender.to(GROUP))
 
@@ -152,6 +152,7 @@ async def test_a_reply_in_the_staff_chat_by_a_non_staff_member_never_reaches_the
     handoff_id = await app.handoffs.open(platform="telegram", chat_id=ALICE, user_id=ALICE, citizen_id=None,
                                          question="سؤال")
     await app.handoffs.forwarded(handoff_id, STAFF_CHAT, [77])
+    await deliver_due(app, sender)  # the notices that came with the login
     before = len(sender.to(ALICE))
     from bot.dispatch import dispatch
     from handlers.events import TextReceived
@@ -159,6 +160,8 @@ async def test_a_reply_in_the_staff_chat_by_a_non_staff_member_never_reaches_the
     outsider = Citizen(app, sender, user_id=BOB, chat_id=STAFF_CHAT, kind=ChatKind.SUPERGROUP)
     reply = await dispatch(app, TextReceived(outsider.chat, "پاسخ ساختگی", reply_to_message_id=77), sender)
     assert reply.messages == [] and len(sender.to(ALICE)) == before
-    staff = Citizen(app, sender, user_id=42, chat_id=STAFF_CHAT, kind=ChatKind.SUPERGROUP)
-    reply = await dispatch(app, TextReceived(staff.chat, "پاسخ کارشناس", reply_to_message_id=77), sender)
+    await deliver_due(app, sender)
+    assert len(sender.to(ALICE)) == before  # nothing was queued for the citizen either
+    staff = Citizen(app, sender, user_id=42, chat_id=STAFF_CHAT, kind=ChatKind.SUPERGROUP, drains=True)
+    reply = await staff.replies("پاسخ کارشناس", to=77)
     assert reply.messages and "پاسخ کارشناس" in sender.to(ALICE)[-1].html

@@ -29,14 +29,14 @@ from handlers import texts
 from handlers.callbacks import Action, encode
 from handlers.events import Response
 from nlp.digits import to_persian_digits
-from services.calendar import format_rials
+from services.law.calendar import format_rials
 from services.messaging import ChatKind, OutgoingMessage
 from services.privacy import Hasher
 from storage.database import Database
 from storage.models import Notice, Receipt
 from tests.bot.run_kit import plain
 from tests.factories import create_case, create_citizen, create_ruling
-from tests.journey import Citizen, Clock, RecordingSender, make_app
+from tests.journey import Citizen, Clock, RecordingSender, deliver_due, make_app
 
 SECRET = b"stateful-secret-key-for-tests-only"
 # Three people, each the citizen of one file: (user id, national ID, mobile, case number, fine in Rials).
@@ -170,7 +170,7 @@ class ChatScope(RuleBasedStateMachine):
 
     @rule()
     def deliver(self) -> None:
-        self.run(self.app.delivery.run_once(self.sender))
+        self.run(deliver_due(self.app, self.sender))
 
     @rule()
     def restart(self) -> None:

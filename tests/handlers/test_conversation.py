@@ -12,10 +12,10 @@ from handlers.callbacks import Action, encode
 from services.messaging import TEXT_LIMIT
 from services.privacy import Hasher
 from storage.database import Database
-from storage.models import AuthAttempt, Delivery, Notice, Receipt
+from storage.models import AuthAttempt, Message, Notice, Receipt
 from tests.botapi.rules import parse_html
 from tests.factories import create_case, create_citizen, create_ruling
-from tests.journey import Citizen, Clock, RecordingSender, make_app
+from tests.journey import Citizen, Clock, RecordingSender, deliver_due, make_app
 
 NID = "0012345679"
 MOBILE = "09121234567"
@@ -66,7 +66,7 @@ async def test_the_whole_journey(db: Database, secret: bytes) -> None:
     assert "۱ ابلاغیه" in _texts(reply)
     assert reply.messages[0].remove_keyboard
 
-    stats = await app.delivery.run_once(person.sender)
+    stats = await deliver_due(app, person.sender)
     assert stats.sent == 1
     card = person.inbox()[-1]
     assert "۱۴۰۳۰۵۱۲۳۴" in card.html and "جریمه" in card.html and "۱۴۰۳/۱۱/۰۱" in card.html
@@ -94,8 +94,8 @@ async def test_the_whole_journey(db: Database, secret: bytes) -> None:
     assert texts.NOTICE_STATE_OPENED in _texts(reply)
 
     # Nothing is delivered twice, however often the engine runs.
-    assert (await app.delivery.run_once(person.sender)).sent == 0
-    assert await _count(db, Delivery) == 1
+    assert (await deliver_due(app, person.sender)).sent == 0
+    assert await _count(db, Message) == 1
 
     reply = await person.command("logout")
     assert _texts(reply) == texts.LOGGED_OUT
@@ -200,8 +200,8 @@ async def test_one_citizen_in_two_chats_gets_each_notice_in_each(db: Database, s
     await _login(Citizen(app, telegram, user_id=509))
     await _login(Citizen(app, bale, user_id=509))
     for _ in range(2):
-        await app.delivery.run_once(telegram)
-        await app.delivery.run_once(bale)
+        await deliver_due(app, telegram)
+        await deliver_due(app, bale)
     assert sum("ابلاغیه رأی" in m.html for m in telegram.to(509)) == 1
     assert sum("ابلاغیه رأی" in m.html for m in bale.to(509)) == 1
 

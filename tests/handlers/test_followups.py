@@ -18,12 +18,12 @@ from handlers.callbacks import Action, decode
 from handlers.events import Response
 from handlers.followups import Reading, read
 from nlp import IntentModel
+from services.conversation.state import ChatState, MemoryStateStore, StateStore
 from services.privacy import Hasher
-from services.state import ChatState, MemoryStateStore, StateStore
 from storage.database import Database
 from storage.redis_state import RedisStateStore
 from tests.factories import create_case, create_citizen, create_ruling
-from tests.journey import Citizen, Clock, RecordingSender, make_app
+from tests.journey import Citizen, Clock, RecordingSender, deliver_due, make_app
 
 NID, MOBILE = "0012345679", "09121234567"
 A, B, C, D = "۱۴۰۳۰۵۱۲۳۴", "۱۴۰۳۰۵۹۹۹۹", "۱۴۰۳۰۷۷۷۷۷", "۱۴۰۳۰۸۸۸۸۸"
@@ -73,7 +73,7 @@ async def _bound(db: Database, secret: bytes, model: IntentModel, state: StateSt
     person = Citizen(app, RecordingSender(), user_id=801)
     await person.says(NID)
     await person.shares(MOBILE)
-    await app.delivery.run_once(person.sender)
+    await deliver_due(app, person.sender)
     return person
 
 

@@ -18,7 +18,7 @@ from services.receipts import RECEIPT_FIELDS, export_receipts
 from storage.database import Database
 from storage.models import AuditEvent, ChatBinding
 from tests.factories import create_case, create_citizen, create_ruling
-from tests.journey import Clock, RecordingSender, make_app
+from tests.journey import Clock, RecordingSender, deliver_due, make_app
 
 NID, MOBILE, USER = "0012345679", "09121234567", 700
 
@@ -56,7 +56,7 @@ async def test_a_bale_contact_without_user_id_binds_and_says_how(db: Database, s
     # Bale's worst case: no user_id, the phone a number that lost its leading 0.
     await dispatch(app, ContactShared(chat, "9121234567", None), sender)
     assert texts.BOUND.split("{")[0][:12] in sender.to(USER)[-2].html
-    await app.delivery.run_once(sender)
+    await deliver_due(app, sender)
     async with db.session() as session:
         binding = (await session.exec(select(ChatBinding))).one()
         event = (await session.exec(select(AuditEvent).where(AuditEvent.action == "chat_bound"))).one()

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nlp.digits import to_ascii_digits
-from services.calendar import (
+from services.law.calendar import (
     TEHRAN,
     add_jalali_months,
     format_rials,

@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from services.dashboard import DashboardService
 from services.privacy import Hasher
-from storage import citizens, deliveries, duties, notices, outbox
+from storage import citizens, duties, messages, notices
 from storage.database import Database
 from storage.models import DeliveryStatus
-from storage.outbox import Lane
 from tests.factories import create_case, create_citizen, create_ruling
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)  # 15:30 in Tehran
@@ -32,12 +31,12 @@ async def test_overview_counts_what_happened_when(db: Database, secret: bytes) -
             assert citizen.id is not None
             await citizens.bind_chat(session, citizen.id, "telegram", 100 + index, 100 + index, NOW - timedelta(days=30))
             ids.append((delivered_ago, viewed_after, 100 + index))
-        await deliveries.enqueue_due(session, NOW - timedelta(days=25))
-        due = await outbox.due_ids(session, Lane.NOTICE, "telegram", NOW)
-        claimed = {c.chat_id: c for c in await outbox.claim(session, Lane.NOTICE, due, NOW)}
+        await messages.fan_out(session, NOW - timedelta(days=25))
+        due = [i for i, _ in await messages.due_page(session, "messenger", "telegram", NOW)]
+        claimed = {c.chat_id: c for c in await messages.claim(session, due, NOW, "test")}
         for delivered_ago, viewed_after, chat in ids:
             c = claimed[chat]
-            await outbox.mark_sent(session, [(c, 1, NOW - delivered_ago)])
+            await messages.mark_sent(session, [(c, 1, NOW - delivered_ago)])
             if viewed_after is not None:
                 await notices.record_first_view(session, c.ref_id, platform="telegram", chat_id=chat, user_id=chat,
                                                 at=NOW - delivered_ago + viewed_after)
@@ -49,9 +48,9 @@ async def test_overview_counts_what_happened_when(db: Database, secret: bytes) -
         await create_ruling(session, case)
         assert citizen.id is not None
         await citizens.bind_chat(session, citizen.id, "telegram", 200, 200, NOW - timedelta(days=30))
-        await deliveries.enqueue_due(session, NOW - timedelta(hours=2))
-        waiting = await outbox.due_ids(session, Lane.NOTICE, "telegram", NOW)
-        await outbox.mark_final(session, Lane.NOTICE, waiting[0], DeliveryStatus.FAILED, "permanent: gone")
+        await messages.fan_out(session, NOW - timedelta(hours=2))
+        waiting = [i for i, _ in await messages.due_page(session, "messenger", "telegram", NOW)]
+        await messages.mark_final(session, waiting[0], DeliveryStatus.FAILED, "permanent: gone")
 
     overview = await DashboardService(db, lambda: NOW).overview()
     today, week, month = overview.windows["today"], overview.windows["7d"], overview.windows["30d"]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from redis.asyncio import Redis
 
-from services.flood import Admission, FloodGuard, MemoryWindowCounter, WindowCounter
+from services.conversation.flood import Admission, FloodGuard, MemoryWindowCounter, WindowCounter
 from storage.redis_window import RedisWindowCounter
 from tests.conftest import REDIS_TEST_URL, _require
 from tests.journey import Clock

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis.asyncio as redis
 
-from services.followups import CaseContext, FollowUps
-from services.state import ChatState, MemoryStateStore, StateStore, Step
+from services.conversation.followups import CaseContext, FollowUps
+from services.conversation.state import ChatState, MemoryStateStore, StateStore, Step
 from storage.redis_state import RedisStateStore
 from tests.journey import Clock
 

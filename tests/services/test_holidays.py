@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.calendar import parse_date, to_jalali
-from services.holidays import (
+from services.law.calendar import parse_date, to_jalali
+from services.law.holidays import (
     DEFAULT_OVERRIDES,
     FIRST_YEAR,
     LAST_YEAR,

@@ -13,8 +13,15 @@ from sqlalchemy import func, text
 from sqlmodel import SQLModel, col, select
 
 from nlp.identifiers import NationalIdProblem
-from services import import_messages as msg
-from services.import_rows import (
+from services.imports import messages as msg
+from services.imports.importer import (
+    ImportReport,
+    import_cases,
+    import_citizens,
+    import_rulings,
+    import_subscribers,
+)
+from services.imports.rows import (
     MAX_ADDRESS,
     MAX_FULL_NAME,
     MAX_RULING_TEXT,
@@ -30,7 +37,6 @@ from services.import_rows import (
     read_csv,
     read_jsonl,
 )
-from services.imports import ImportReport, import_cases, import_citizens, import_rulings, import_subscribers
 from services.privacy import Hasher
 from storage import citizens as citizen_store
 from storage.database import Database

@@ -10,8 +10,8 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from services.auth import AuthOutcome, AuthPolicy, AuthService
-from services.holidays import HolidayCalendar
-from services.law import LawPolicy, ServiceRule
+from services.law.holidays import HolidayCalendar
+from services.law.policy import LawPolicy, ServiceRule
 from services.messaging import ChatKind
 from services.notices import NoticeService, OpenedNotice, OpenRefusal
 from services.privacy import Hasher

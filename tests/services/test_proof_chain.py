@@ -10,31 +10,34 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from bot.cli import main
 from bot.messengers import build_messenger
 from bot.runtime import Runtime
-from services.duties import TimedDuties
+from services.delivery.duties import TimedDuties
 from services.messaging import ChatKind
 from services.notices import OpenedNotice
 from services.privacy import Hasher
 from services.proof import ProofReport, verify_proof
 from services.receipts import RECEIPT_FIELDS, export_receipts
-from storage import deliveries as delivery_store
+from storage import messages as message_store
 from storage import notices as notice_store
 from storage import proof
 from storage.database import Database, upgrade
+from storage.messages import Claimed
 from storage.models import Citizen as CitizenRow
-from storage.models import Delivery, Notice, Receipt
+from storage.models import Message, Notice, Receipt
 from storage.proof_models import ProofHead, ProofRecord
+from storage.types import UTCDateTime
 from tests.botapi import FakeBotAPI, Limits
 from tests.botapi.fixtures import no_real_network  # noqa: F401 - autouse fixture
 from tests.conftest import PG_HOST, _pg_admin
 from tests.delivery_kit import SECRET, fleet, seed_subscribers, worker_settings
 from tests.factories import create_case, create_citizen, create_ruling
-from tests.journey import Citizen, Clock, RecordingSender, make_app
+from tests.journey import Citizen, Clock, RecordingSender, deliver_due, make_app
 
 CHAT = 700
 EARLIER = datetime(2025, 1, 24, 9, 30, 0, 123456, tzinfo=UTC)
@@ -60,7 +63,7 @@ async def _serve(db: Database, secret: bytes) -> Served:
     person = Citizen(app, RecordingSender(), user_id=CHAT)
     await person.says("0012345679")
     await person.shares("09121234567")
-    assert (await app.delivery.run_once(RecordingSender())).sent == 2
+    assert (await deliver_due(app, RecordingSender())).sent == 2
     async with db.session() as session:
         first, second = (await session.exec(select(Notice.id).order_by(col(Notice.id)))).all()
     assert first is not None and second is not None
@@ -115,9 +118,12 @@ async def test_delivery_view_and_deemed_service_are_chained_and_verify(db: Datab
 async def test_a_delivery_sent_again_after_a_crash_still_verifies(db: Database, secret: bytes) -> None:
     served = await _serve(db, secret)
     async with db.session() as session:
-        delivery = (await session.exec(select(Delivery).where(Delivery.notice_id == served.opened))).one()
+        delivery = (await session.exec(select(Message).where(Message.kind == "notice",
+                                                             Message.ref_id == served.opened))).one()
         assert delivery.id is not None
-        await delivery_store.mark_sent(session, delivery.id, served.opened, 99, served.clock())
+        claimed = Claimed(delivery.id, delivery.lane, delivery.kind, served.opened, delivery.platform,
+                          delivery.chat_id, delivery.attempts)
+        await message_store.mark_sent(session, [(claimed, 99, served.clock())])
     records = await _records(db)
     assert [r.kind for r in records][-1] == "delivered" and records[-1].source_id == delivery.id
     report = await _verify(db, secret)
@@ -134,7 +140,8 @@ async def _alter_view_time(db: Database, served: Served, secret: bytes) -> None:
 
 async def _move_delivery_to_another_chat(db: Database, served: Served, secret: bytes) -> None:
     async with db.session() as session:
-        await session.execute(update(Delivery).where(col(Delivery.notice_id) == served.deemed).values(chat_id=701))
+        await session.execute(update(Message).where(col(Message.kind) == "notice", col(Message.ref_id) == served.deemed)
+                              .values(chat_id=701))
 
 
 async def _alter_deemed_time(db: Database, served: Served, secret: bytes) -> None:
@@ -268,8 +275,9 @@ async def test_concurrent_appends_on_postgresql_make_one_unbroken_chain(pg_db: D
     chats = list(range(81_001, 81_021))
     notice_ids = await _citizens_with_notices(pg_db, chats)
     app = make_app(pg_db, secret, Clock())
-    assert await app.delivery.enqueue_due() == 20
-    engines = [make_app(pg_db, secret, Clock()).delivery for _ in range(4)]
+    async with pg_db.session() as session:
+        assert await message_store.fan_out(session, Clock()()) == 20
+    engines = [make_app(pg_db, secret, Clock()) for _ in range(4)]
 
     async def open_one(chat: int, notice_id: int) -> bool:
         opened = await app.notices.open(platform="telegram", chat_id=chat, user_id=chat, notice_id=notice_id,
@@ -278,7 +286,7 @@ async def test_concurrent_appends_on_postgresql_make_one_unbroken_chain(pg_db: D
 
     # 20 citizens open their notices at once while four delivery engines send the 20 deliveries.
     results = await asyncio.gather(*(open_one(c, n) for c, n in zip(chats, notice_ids, strict=True)),
-                                   *(engine.deliver(RecordingSender(), limit=20) for engine in engines))
+                                   *(deliver_due(engine, RecordingSender()) for engine in engines))
     assert results[:20] == [True] * 20
     assert sum(stats.sent for stats in results[20:]) == 20  # type: ignore[union-attr]
     records = await _records(pg_db)
@@ -290,7 +298,7 @@ async def test_concurrent_appends_on_postgresql_make_one_unbroken_chain(pg_db: D
 
 @pytest.mark.redis
 async def test_workers_record_notice_deliveries_in_the_chain(db: Database, redis_url: str, secret: bytes) -> None:
-    """The worker engine (services/dispatcher.py) writes "sent" in batches: each one chained."""
+    """The worker engine (services/delivery/consumer.py) writes "sent" in batches: each one chained."""
     chats = list(range(82_001, 82_021))
     await _citizens_with_notices(db, chats)
     async with FakeBotAPI(users=chats, limits=Limits(global_per_second=100, chat_per_second=1)) as api:
@@ -331,6 +339,12 @@ async def old_database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterato
 
 
 T0 = datetime(2025, 1, 20, 8, 0, tzinfo=UTC)
+_OLD_NOTICES = sa.table("notices", sa.column("ruling_pk", sa.BigInteger), sa.column("citizen_id", sa.BigInteger),
+                        sa.column("created_at", UTCDateTime()))
+_OLD_DELIVERIES = sa.table(
+    "deliveries", sa.column("notice_id", sa.BigInteger), sa.column("platform", sa.String),
+    sa.column("chat_id", sa.BigInteger), sa.column("status", sa.String), sa.column("attempts", sa.Integer),
+    sa.column("sent_at", UTCDateTime()), sa.column("message_id", sa.BigInteger), sa.column("created_at", UTCDateTime()))
 
 
 async def _old_facts(url: str, secret: bytes) -> dict[str, int]:
@@ -343,21 +357,28 @@ async def _old_facts(url: str, secret: bytes) -> dict[str, int]:
             case = await create_case(session, citizen)
             ids = {}
             for name in ("viewed", "deemed", "bare", "queued"):
-                ruling = await create_ruling(session, case, ruling_id=f"R-old-{name}")
+                ruling = await create_ruling(session, case, ruling_id=f"R-old-{name}", with_notice=False)
+                await session.execute(sa.insert(_OLD_NOTICES).values(  # type: ignore[deprecated]
+                    ruling_pk=ruling.id, citizen_id=case.citizen_id, created_at=T0))
                 ids[name] = (await session.exec(select(Notice.id).where(Notice.ruling_pk == ruling.id))).one()
 
             def at(minutes: int) -> datetime:
                 return T0 + timedelta(minutes=minutes, microseconds=minutes)
 
-            def sent(name: str, chat: int, minutes: int) -> Delivery:
-                return Delivery(notice_id=ids[name], platform="telegram", chat_id=chat, status="sent", attempts=1,
-                                sent_at=at(minutes), message_id=minutes)
+            def sent(name: str, chat: int, minutes: int) -> dict[str, object]:
+                return {"notice_id": ids[name], "platform": "telegram", "chat_id": chat, "status": "sent",
+                        "attempts": 1, "sent_at": at(minutes), "message_id": minutes}
 
-            session.add_all([sent("viewed", 1, 5), sent("viewed", 2, 3), sent("deemed", 1, 4),
-                             Delivery(notice_id=ids["queued"], platform="telegram", chat_id=1, status="queued"),
-                             Delivery(notice_id=ids["queued"], platform="bale", chat_id=9, status="failed"),
-                             Receipt(notice_id=ids["viewed"], platform="telegram", chat_id=2, user_id=2,
-                                     viewed_at=at(60))])
+            def other(name: str, platform: str, chat: int, status: str) -> dict[str, object]:
+                return {"notice_id": ids[name], "platform": platform, "chat_id": chat, "status": status,
+                        "attempts": 0, "sent_at": None, "message_id": None}
+
+            # The table as 0005 had it (the model is now `messages`).
+            await session.execute(sa.insert(_OLD_DELIVERIES), [  # type: ignore[deprecated]
+                {**row, "created_at": T0} for row in (
+                    sent("viewed", 1, 5), sent("viewed", 2, 3), sent("deemed", 1, 4),
+                    other("queued", "telegram", 1, "queued"), other("queued", "bale", 9, "failed"))])
+            session.add(Receipt(notice_id=ids["viewed"], platform="telegram", chat_id=2, user_id=2, viewed_at=at(60)))
             for name, values in (("viewed", {"first_delivered_at": at(3), "viewed_at": at(60)}),
                                  ("deemed", {"first_delivered_at": at(4), "deemed_recorded_at": at(20_000)}),
                                  ("bare", {"first_delivered_at": at(1)})):
@@ -387,7 +408,7 @@ async def test_upgrading_from_0005_backfills_a_chain_that_verifies(old_database:
                                                         user_id=None, at=T0 + timedelta(days=1))
         assert (await _verify(db, secret)).records == 7
         async with db.session() as session:
-            await session.execute(update(Delivery).where(col(Delivery.chat_id) == 2).values(sent_at=T0))
+            await session.execute(update(Message).where(col(Message.chat_id) == 2).values(sent_at=T0))
         report = await _verify(db, secret)
         assert report.problems[0].seq == 2 and "sent_at is 2025-01-20T08:00:00.000000Z" in report.problems[0].what
     finally:

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.calendar import parse_date, parse_datetime, tehran_date
-from services.holidays import LAST_YEAR, HolidayCalendar
-from services.service_dates import (
+from services.law.calendar import parse_date, parse_datetime, tehran_date
+from services.law.holidays import LAST_YEAR, HolidayCalendar
+from services.law.service_dates import (
     ServiceKind,
     ServiceRule,
     appeal_deadline,

@@ -11,11 +11,10 @@ from sqlmodel import select
 from bot.app import law_policy
 from bot.runtime import Runtime
 from services.broadcasts import BroadcastService, Segment
-from services.duties import TimedDuties
+from services.delivery.duties import TimedDuties
 from services.privacy import Hasher
 from storage.database import Database
-from storage.models import AuditEvent, ChatBinding, Citizen, Notice
-from storage.outbox_models import OutboxMessage
+from storage.models import AuditEvent, ChatBinding, Citizen, Message, Notice
 from tests.delivery_kit import SECRET, seed_subscribers, worker_settings
 from tests.factories import create_case, create_ruling
 from tests.journey import Clock
@@ -56,7 +55,7 @@ async def test_reminder_and_deemed_service_happen_once_however_many_workers_run(
     assert sum(s.reminders for s in stats) == 1
     assert sum(s.reminder_messages for s in stats) == 2  # one per bound chat
     async with db.session() as session:
-        reminders = (await session.exec(select(OutboxMessage))).all()
+        reminders = (await session.exec(select(Message).where(Message.kind == "reminder"))).all()
     assert sorted((r.kind, r.ref_id, r.chat_id) for r in reminders) == [
         ("reminder", notice_id, 70_001), ("reminder", notice_id, 70_002)]
 

@@ -15,8 +15,7 @@ from services.broadcasts import Segment
 from services.privacy import Hasher
 from storage.database import Database
 from storage.models import Citizen as CitizenRow
-from storage.models import Delivery, Notice
-from storage.outbox_models import OutboxMessage
+from storage.models import Message, Notice
 from tests.botapi import FakeBotAPI, Faults, Limits
 from tests.botapi.fixtures import no_real_network  # noqa: F401 - autouse fixture
 from tests.delivery_kit import SECRET, broadcast, fleet, seed_subscribers, wait_finished, worker_settings
@@ -102,7 +101,7 @@ async def test_bot_api_answering_5_percent_502s_everything_arrives_and_retries_a
         assert_once_each(api, chats, "با خطای ۵۰۲")
         assert sum(m.retried for m in metrics) == faults
         async with db.session() as session:
-            attempts = (await session.execute(select(func.sum(OutboxMessage.attempts)))).scalar()  # type: ignore[deprecated]
+            attempts = (await session.execute(select(func.sum(Message.attempts)))).scalar()  # type: ignore[deprecated]
         assert attempts == 200 + faults  # every 502 counted as an attempt on its row
 
 
@@ -124,7 +123,7 @@ async def test_a_429_pauses_every_worker_and_costs_no_attempt(db: Database, redi
         assert (progress.sent, progress.failed, progress.pending) == (120, 0, 0)
         assert_once_each(api, chats, "محدودیت")
         async with db.session() as session:
-            attempts = (await session.execute(select(func.max(OutboxMessage.attempts)))).scalar()  # type: ignore[deprecated]
+            attempts = (await session.execute(select(func.max(Message.attempts)))).scalar()  # type: ignore[deprecated]
         assert attempts == 1
 
 
@@ -151,5 +150,5 @@ async def test_without_redis_the_same_engine_runs_in_process(db: Database) -> No
         assert "بی‌ردیس" in texts and any("1403" in t or "۱۴۰۳" in t for t in texts)
         async with db.session() as session:
             notice = (await session.execute(select(Notice))).scalar_one()  # type: ignore[deprecated]
-            delivery = (await session.execute(select(Delivery))).scalar_one()  # type: ignore[deprecated]
+            delivery = (await session.execute(select(Message).where(Message.kind == "notice"))).scalar_one()  # type: ignore[deprecated]
         assert delivery.status == "sent" and notice.first_delivered_at is not None

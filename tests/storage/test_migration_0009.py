@@ -61,7 +61,7 @@ async def _migrate(url: str) -> None:
     db = Database(url)
     try:
         await _seed(db)
-        await asyncio.to_thread(upgrade, url, "head")
+        await asyncio.to_thread(upgrade, url, "0009")
         await _check(db)
     finally:
         await db.close()

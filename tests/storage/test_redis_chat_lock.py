@@ -83,7 +83,7 @@ async def test_a_dead_holders_chat_is_taken_over_after_its_lease(client: redis.R
 
 
 async def test_state_and_handled_marks(client: redis.Redis) -> None:
-    from services.state import ChatState, Step
+    from services.conversation.state import ChatState, Step
 
     store = RedisStateStore[ChatState](client, decode=ChatState.from_mapping, encode=ChatState.to_mapping,
                                        ttl_seconds=60)

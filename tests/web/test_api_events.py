@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from bot.log_privacy import redact
-from storage import citizens, deliveries, notices, outbox
+from storage import citizens, messages, notices
 from storage.database import Database
-from storage.models import Delivery, DeliveryStatus
-from storage.outbox import Lane
+from storage.models import DeliveryStatus, Message
 from tests.factories import next_national_id
 from tests.web.api_kit import api_kit, case, citizen, ruling
 
@@ -40,13 +39,14 @@ async def test_events_follow_the_facts_and_test_rulings_are_never_queued(db: Dat
 
         now = datetime.now(UTC)
         async with db.session() as session:
-            assert await deliveries.enqueue_due(session, now) == 1  # the live ruling only
-            queued = (await session.exec(select(Delivery))).all()
+            assert await messages.fan_out(session, now) == 1  # the live ruling only
+            queued = (await session.exec(select(Message))).all()
         assert len(queued) == 1
         async with db.session() as session:
-            await deliveries.mark_sent(session, queued[0].id or 0, queued[0].notice_id, 55, now)
+            claimed = await messages.claim(session, [queued[0].id or 0], now, "test")
+            await messages.mark_sent(session, [(claimed[0], 55, now)])
         async with db.session() as session:
-            assert await notices.record_first_view(session, queued[0].notice_id, platform="telegram", chat_id=7001,
+            assert await notices.record_first_view(session, queued[0].ref_id, platform="telegram", chat_id=7001,
                                                    user_id=7001, at=now)
         test_read = (await kit.client.get("/v1/rulings/R-TEST", headers=kit.auth("read"))).json()
         assert test_read["test"] is True and [n["status"] for n in test_read["notices"]] == ["test"]
@@ -65,7 +65,7 @@ async def test_events_follow_the_facts_and_test_rulings_are_never_queued(db: Dat
         assert empty == {"events": [], "next": rest["next"]}
 
         async with db.session() as session:
-            await outbox.mark_final(session, Lane.NOTICE, queued[0].id or 0, DeliveryStatus.FAILED, "permanent: x")
+            await messages.mark_final(session, queued[0].id or 0, DeliveryStatus.FAILED, "permanent: x")
         failed = (await kit.client.get(f"/v1/events?after={rest['next']}", headers=kit.auth("read"))).json()
         assert [(e["type"], e["data"]["reason"]) for e in failed["events"]] == [("notice.failed", "failed")]
         assert (await kit.client.get("/v1/events?after=-1", headers=kit.auth("read"))).status_code == 422

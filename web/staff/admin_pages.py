@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from handlers import staff_texts
-from services.calendar import parse_date
+from services.law.calendar import parse_date
 from services.staff_accounts import Permission, Role, StaffError
 from services.staff_sessions import ActiveSession
 from web.staff.guard import requires

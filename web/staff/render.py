@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from handlers import staff_texts, texts
 from nlp.digits import to_persian_digits
-from services.calendar import jalali_date, jalali_date_long, jalali_datetime, tehran_date, to_tehran
+from services.law.calendar import jalali_date, jalali_date_long, jalali_datetime, tehran_date, to_tehran
 from services.staff_accounts import Permission
 
 # Nothing loads from outside the server, and no inline script or style runs.

@@ -19,9 +19,8 @@ from services.handoff import HandoffService
 from services.health import HealthService
 from services.privacy import Hasher
 from services.staff_accounts import Enrolment, Role, StaffAccounts
-from storage import citizens, deliveries, notices, outbox
+from storage import citizens, messages, notices
 from storage.database import Database
-from storage.outbox import Lane
 from tests.factories import create_case, create_citizen, create_ruling
 from web.app import WebDeps, create_app
 from web.staff import StaffServices, build_staff_router, staff_extras
@@ -111,10 +110,10 @@ async def seed_world(db: Database, hasher: Hasher, clock: MovableClock, *, chat_
         ruling = await create_ruling(session, case, ruling_id="R-T-0001")
         assert citizen.id is not None and ruling.id is not None
         await citizens.bind_chat(session, citizen.id, "telegram", chat_id, chat_id, now - timedelta(days=2))
-        await deliveries.enqueue_due(session, now - timedelta(days=1))
-        claimed = await outbox.claim(session, Lane.NOTICE,
-                                     await outbox.due_ids(session, Lane.NOTICE, "telegram", now), now - timedelta(days=1))
-        await outbox.mark_sent(session, [(c, 77, now - timedelta(days=1)) for c in claimed])
+        await messages.fan_out(session, now - timedelta(days=1))
+        due = [i for i, _ in await messages.due_page(session, "messenger", "telegram", now)]
+        claimed = await messages.claim(session, due, now - timedelta(days=1), "test")
+        await messages.mark_sent(session, [(c, 77, now - timedelta(days=1)) for c in claimed])
         notice_id = claimed[0].ref_id
         await notices.record_first_view(session, notice_id, platform="telegram", chat_id=chat_id, user_id=chat_id,
                                         at=now - timedelta(hours=20))

@@ -15,14 +15,14 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web_app import api_services
 from services.api_rate import MemoryRateLimiter
-from services.callbacks import CallbackRunner, CallbackSender
 from services.privacy import Hasher
 from services.staff_accounts import Role
 from storage import citizens
 from storage.database import Database
 from tests.factories import create_citizen
+from tests.web.callback_kit import CallbackEngine
 from tests.web.staff.kit import Dashboard, add_staff, build_dashboard, csrf_of, sign_in
-from tests.web.test_callbacks import FAST, receiver
+from tests.web.test_callbacks import receiver
 from web.api import install_api
 
 
@@ -141,7 +141,7 @@ async def test_every_keys_webhooks_show_with_their_deliveries_and_a_replay_sends
         assert "system-b" in empty and empty.count("هنوز رویدادی") == 2
 
         await bind_a_chat(db, secret, both.dash)
-        runner = CallbackRunner(db, CallbackSender(), both.dash.clock, schedule=FAST)
+        runner = CallbackEngine(db, both.dash.clock)
         try:
             assert (await runner.run_once()).failed == 1  # 410: final, until someone replays it
             page = (await both.staff.get("/staff/integration")).text

@@ -13,15 +13,15 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web_app import api_services
 from services.api_rate import MemoryRateLimiter
-from services.callbacks import CallbackRunner, CallbackSender
 from services.privacy import Hasher
 from services.staff_accounts import Role
 from storage import citizens
 from storage.database import Database
 from tests.factories import create_citizen
+from tests.web.callback_kit import CallbackEngine
 from tests.web.staff.kit import PASSWORD, add_staff, build_dashboard
 from tests.web.staff.test_browser import browser, serving, shot, sign_in  # noqa: F401  (browser: a fixture)
-from tests.web.test_callbacks import FAST, receiver
+from tests.web.test_callbacks import receiver
 from web.api import install_api
 
 
@@ -60,7 +60,7 @@ async def test_keys_and_webhooks_on_the_integration_page(sqlite_db: Database, se
             async with sqlite_db.session() as session:
                 citizen = await create_citizen(session, Hasher(secret))
                 await citizens.bind_chat(session, citizen.id or 0, "telegram", chat_id, chat_id, now())
-        runner = CallbackRunner(sqlite_db, CallbackSender(), now, schedule=FAST)
+        runner = CallbackEngine(sqlite_db, now)
         try:
             await runner.run_once()
         finally:

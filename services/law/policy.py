@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.holidays import HolidayCalendar
-from services.service_dates import (
+from services.law.holidays import HolidayCalendar
+from services.law.service_dates import (
     Commission,
     ServiceKind,
     ServiceRule,

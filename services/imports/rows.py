@@ -25,16 +25,15 @@ from nlp.identifiers import (
     national_id_problem,
     normalize_mobile,
 )
-from services import import_messages as msg
-from services.calendar import parse_date, parse_datetime, tehran_date
+from services.imports import messages as msg
+from services.law.calendar import parse_date, parse_datetime, tehran_date
 from services.privacy import Hasher
+from storage.vocabulary import DISTRICTS, CaseStatus, Commission, Platform, RulingKind
 
-CASE_STATUSES = ("registered", "awaiting_defense", "hearing_scheduled", "ruling_issued", "under_appeal",
-                 "final", "closed")
-COMMISSIONS = ("first", "appeal")
-RULING_KINDS = ("fine", "demolition", "restoration", "other")
-PLATFORMS = ("telegram", "bale")
-DISTRICTS = range(1, 23)  # Tehran's 22 municipal districts
+CASE_STATUSES = tuple(s.value for s in CaseStatus)
+COMMISSIONS = tuple(c.value for c in Commission)
+RULING_KINDS = tuple(k.value for k in RulingKind)
+PLATFORMS = tuple(p.value for p in Platform)
 
 # Column widths in the schema: PostgreSQL refuses longer values, and one refusal would fail a batch.
 MAX_CASE_NUMBER = 32

@@ -2,7 +2,7 @@
 
 State holds only what the next message needs (which step, the hash of a pending national ID);
 never a clear national ID or phone number. Beside it each chat has a case context for follow-up
-questions (services.followups), kept apart with its own expiry: saving or clearing the step never
+questions (services.conversation.followups), kept apart with its own expiry: saving or clearing the step never
 touches the context, and the reverse.
 """
 

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from services.calendar import add_jalali_months, as_utc, end_of_tehran_day, tehran_date
-from services.holidays import Holiday, HolidayCalendar
+from services.law.calendar import add_jalali_months, as_utc, end_of_tehran_day, tehran_date
+from services.law.holidays import Holiday, HolidayCalendar
+from storage.vocabulary import Commission
+
+__all__ = ["Commission", "ServiceKind", "ServiceRule"]
 
 COURT_COMPLAINT_MONTHS = 3
 
@@ -25,11 +28,6 @@ class ServiceKind(StrEnum):
     DEEMED = "deemed"
     DELIVERY = "delivery"
     PENDING = "pending"
-
-
-class Commission(StrEnum):
-    FIRST = "first"
-    APPEAL = "appeal"
 
 
 def deemed_service_at(first_delivered_at: datetime, deemed_days: int) -> datetime:

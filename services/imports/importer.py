@@ -1,6 +1,6 @@
 """Importing citizens, cases, rulings and subscribers from staff files (DESIGN.md, "Import files").
 
-Each importer reads records, checks each row (services/import_rows.py), and applies the good ones in
+Each importer reads records, checks each row (services/imports/rows.py), and applies the good ones in
 batches, one transaction a batch: per batch one IN query resolves what the rows refer to and one
 bulk statement writes them (storage/bulk.py). Bad rows are collected with their line numbers and
 skipped. Everything is keyed (national_id / case_number / ruling_id / platform+chat_id), so a second
@@ -25,9 +25,8 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import import_messages as msg
-from services.calendar import tehran_date
-from services.import_rows import (
+from services.imports import messages as msg
+from services.imports.rows import (
     CITIZEN_COLUMNS,
     KEY_FIELDS,
     SUBSCRIBER_COLUMNS,
@@ -46,6 +45,7 @@ from services.import_rows import (
     read_csv,
     read_jsonl,
 )
+from services.law.calendar import tehran_date
 from services.privacy import Hasher
 from storage import bulk
 from storage.audit import record_event

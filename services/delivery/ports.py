@@ -1,12 +1,14 @@
-"""The small interfaces the delivery worker runs on, and their in-process versions.
+"""The small interfaces the delivery engine runs on, and their in-process versions.
 
-With `REDIS_URL` the worker uses the Redis ones in storage/ (redis_queue, redis_rate, redis_lease),
-shared by any number of processes; without it, these in-process ones, for one process. The engine
-cannot tell them apart.
+With `REDIS_URL` the engine uses the Redis ones in storage/ (redis_queue, redis_rate, redis_lease),
+shared by any number of processes; without it, these in-process ones, for one process (the embedded
+default: `eblagh run` or one `eblagh worker`). The engine cannot tell them apart.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import time
 from collections import OrderedDict
@@ -16,8 +18,8 @@ from typing import Protocol
 from storage.redis_queue import QueueItem
 from storage.redis_rate import Reservation
 
-__all__ = ["Lease", "MemoryLease", "MemoryRateBudget", "MemoryWorkQueue", "QueueItem", "RateBudget",
-           "Reservation", "WorkQueue"]
+__all__ = ["Heartbeats", "Lease", "MemoryHeartbeats", "MemoryLease", "MemoryRateBudget", "MemoryWorkQueue",
+           "QueueItem", "RateBudget", "Reservation", "UnlimitedBudget", "WorkQueue"]
 
 
 class WorkQueue(Protocol):
@@ -25,7 +27,9 @@ class WorkQueue(Protocol):
 
     async def push(self, refs: Sequence[str]) -> int: ...
 
-    async def pull(self, consumer: str, count: int, block_ms: int) -> list[QueueItem]: ...
+    async def pull(self, consumer: str, count: int, block_ms: int) -> list[QueueItem]:
+        """Up to `count` new entries for `consumer`, waiting up to `block_ms` for one to arrive."""
+        ...
 
     async def reclaim(self, consumer: str, min_idle_ms: int, count: int) -> list[QueueItem]: ...
 
@@ -34,6 +38,14 @@ class WorkQueue(Protocol):
     async def missing(self, refs: Sequence[str]) -> list[str]: ...
 
     async def backlog(self) -> int: ...
+
+    async def consumers(self) -> list[str]:
+        """Consumers that hold entries now."""
+        ...
+
+    async def forget(self, consumer: str) -> int:
+        """Drop the entries a stopped consumer held (their rows are released; the sweeper queues them again)."""
+        ...
 
 
 class RateBudget(Protocol):
@@ -48,6 +60,21 @@ class Lease(Protocol):
     async def acquire(self, name: str, holder: str, ttl: float) -> bool: ...
 
 
+class Heartbeats(Protocol):
+    """Which workers are alive: each renews its own beat, and a claim lives as long as its holder's beat.
+
+    `grace` is how old a claim of a holder this backend cannot see must be before it counts as
+    abandoned: 0 with Redis, where every worker's beat is visible; the claim timeout in one process,
+    which cannot see another process's beat.
+    """
+
+    grace: float
+
+    async def beat(self, holder: str, ttl: float) -> None: ...
+
+    async def stopped(self, holders: Sequence[str]) -> list[str]: ...
+
+
 class MemoryWorkQueue:
     """One process's queue: waiting entries in order, taken ones until done or reclaimed."""
 
@@ -56,6 +83,7 @@ class MemoryWorkQueue:
         self._waiting: OrderedDict[str, str] = OrderedDict()  # entry id -> ref
         self._taken: dict[str, tuple[str, str, float]] = {}  # entry id -> (ref, consumer, since)
         self._present: set[str] = set()
+        self._arrived = asyncio.Event()
 
     async def push(self, refs: Sequence[str]) -> int:
         added = 0
@@ -64,9 +92,15 @@ class MemoryWorkQueue:
                 self._present.add(ref)
                 self._waiting[f"{next(self._ids)}-0"] = ref
                 added += 1
+        if added:
+            self._arrived.set()
         return added
 
     async def pull(self, consumer: str, count: int, block_ms: int) -> list[QueueItem]:
+        if not self._waiting and block_ms > 0:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), timeout=block_ms / 1000)
         items: list[QueueItem] = []
         while self._waiting and len(items) < count:
             entry_id, ref = self._waiting.popitem(last=False)
@@ -95,6 +129,16 @@ class MemoryWorkQueue:
 
     async def backlog(self) -> int:
         return len(self._waiting) + len(self._taken)
+
+    async def consumers(self) -> list[str]:
+        return sorted({owner for _ref, owner, _since in self._taken.values()})
+
+    async def forget(self, consumer: str) -> int:
+        gone = [entry_id for entry_id, (_ref, owner, _s) in self._taken.items() if owner == consumer]
+        for entry_id in gone:
+            ref, _owner, _since = self._taken.pop(entry_id)
+            self._present.discard(ref)
+        return len(gone)
 
 
 class MemoryRateBudget:
@@ -129,6 +173,32 @@ class MemoryRateBudget:
         self._paused_until = max(self._paused_until, now + seconds)
         self._next = max(self._next, self._paused_until)
         return self._paused_until - now
+
+
+class UnlimitedBudget:
+    """No pacing at all: for a sender with no limit of its own (the terminal chat)."""
+
+    async def reserve(self, chat_id: int, *, again: bool = False) -> Reservation:
+        return Reservation(True)
+
+    async def pause(self, seconds: float) -> float:
+        return 0.0
+
+
+class MemoryHeartbeats:
+    """This process's beats. Holders it never saw beat are other processes (or this one before a
+    restart): their claims are taken as abandoned only after `grace` seconds."""
+
+    def __init__(self, grace: float) -> None:
+        self.grace = grace
+        self._until: dict[str, float] = {}
+
+    async def beat(self, holder: str, ttl: float) -> None:
+        self._until[holder] = time.monotonic() + ttl
+
+    async def stopped(self, holders: Sequence[str]) -> list[str]:
+        now = time.monotonic()
+        return [h for h in holders if self._until.get(h, 0.0) <= now]
 
 
 class MemoryLease:

@@ -27,9 +27,9 @@ from pathlib import Path
 import holidays as holidays_package
 
 from nlp.digits import to_persian_digits
-from services.calendar import parse_date, to_jalali
+from services.law.calendar import parse_date, to_jalali
 
-DEFAULT_OVERRIDES = Path(__file__).parent / "data" / "holiday_overrides.json"
+DEFAULT_OVERRIDES = Path(__file__).parents[1] / "data" / "holiday_overrides.json"
 FIRST_YEAR = 1359  # Jalali; starts in March 1980, the package's first year for Iran
 LAST_YEAR = 1455  # Jalali; ends in March 2077, before the lunar tables of version 0.108 run out
 _LANGUAGE = "fa_IR"

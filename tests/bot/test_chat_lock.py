@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from services.chat_lock import MemoryChatLocks
-from services.update_ledger import KEEP_MARKS, DatabaseUpdateLedger
+from bot.chat_lock import MemoryChatLocks
+from bot.update_ledger import KEEP_MARKS, DatabaseUpdateLedger
 from storage.database import Database
 from tests.journey import Clock
 

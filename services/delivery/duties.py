@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from services.broadcasts import Segment
 from services.clock import Clock
-from services.law import LawPolicy
-from services.service_dates import ServiceRule, deemed_service_at
+from services.law.policy import LawPolicy
+from services.law.service_dates import ServiceRule, deemed_service_at
 from storage import audit, broadcasts, duties
 from storage.database import Database
 

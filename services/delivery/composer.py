@@ -1,5 +1,5 @@
-"""What a claimed outgoing row says: a notice card, a reminder, a broadcast's text, or a staff reply
-written in the dashboard's inbox.
+"""What a claimed row of the messenger lane says: a notice card, a reminder, a broadcast's text, or
+the text it was queued with (a handoff, a staff reply, a note).
 
 The renderers come from handlers (Persian texts live there) through the composition root.
 """
@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-from services.delivery import NoticeRenderer
-from services.messaging import OutgoingMessage
-from services.notices import NoticeService
+from services.messaging import MessageSender, OutgoingMessage, SentMessage
+from services.notices import NoticeService, NoticeView
 from storage import broadcasts, staff_inbox
 from storage.database import Database
-from storage.outbox import Claimed
+from storage.messages import Claimed
+from storage.models import MessageKind
 
+NoticeRenderer = Callable[[NoticeView], OutgoingMessage]
 TextRenderer = Callable[[str], OutgoingMessage]
 
 
@@ -34,17 +35,19 @@ class MessageComposer:
 
     async def compose(self, claimed: Claimed) -> OutgoingMessage | None:
         """The message for this row; None when what it refers to is gone."""
-        if claimed.kind == "broadcast":
+        if claimed.body is not None:
+            return OutgoingMessage(claimed.body)
+        if claimed.kind == MessageKind.BROADCAST:
             text = await self._broadcast_text(claimed.ref_id)
             return None if text is None else self._broadcast_card(text)
-        if claimed.kind == "staff_reply":
+        if claimed.kind == MessageKind.STAFF_REPLY:  # a dashboard answer carried over from the outbox (0011)
             async with self._db.session() as session:
-                answer = await staff_inbox.reply_text(session, claimed.ref_id)
+                answer = await staff_inbox.reply_text(session, -claimed.ref_id)
             return None if answer is None else self._staff_reply_card(answer)
         view = await self._notices.card(claimed.ref_id)
         if view is None:
             return None
-        return self._reminder_card(view) if claimed.kind == "reminder" else self._notice_card(view)
+        return self._reminder_card(view) if claimed.kind == MessageKind.REMINDER else self._notice_card(view)
 
     async def _broadcast_text(self, broadcast_id: int) -> str | None:
         if broadcast_id in self._texts:
@@ -57,3 +60,14 @@ class MessageComposer:
         if len(self._texts) > 64:
             self._texts.popitem(last=False)
         return broadcast.text
+
+
+class MessengerLaneSender:
+    """The messenger lane's sender: a composed message to the row's chat, through the messenger port."""
+
+    def __init__(self, sender: MessageSender) -> None:
+        self._sender = sender
+
+    async def send(self, claimed: Claimed, payload: object) -> SentMessage:
+        assert isinstance(payload, OutgoingMessage)
+        return await self._sender.send(claimed.chat_id, payload)

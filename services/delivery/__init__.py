@@ -1,0 +1,1 @@
+"""The delivery engine: lanes, ports, the consumer, the sweeper, timed duties, composing messages."""

@@ -1,0 +1,20 @@
+"""The conversation's side of the delivery engine: what an incoming message changes for outgoing ones."""
+
+from __future__ import annotations
+
+from services.clock import Clock
+from storage import citizens, messages
+from storage.database import Database
+
+
+class Outgoing:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def chat_wrote_again(self, platform: str, chat_id: int) -> None:
+        """A blocked chat that writes again is reachable: resume what was held back (the sweeper also
+        queues the notices that came meanwhile)."""
+        async with self._db.session() as session:
+            if await citizens.mark_reachable(session, platform, chat_id):
+                await messages.requeue_blocked_for_chat(session, platform, chat_id, self._clock())

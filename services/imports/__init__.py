@@ -1,0 +1,1 @@
+"""Imports of citizens, cases, rulings and subscribers from files."""

@@ -1,0 +1,1 @@
+"""Service dates, holidays and the Jalali calendar: the law eblagh applies."""
