@@ -280,14 +280,21 @@ async def _write_citizens(session: AsyncSession, rows: list[CitizenRow], report:
 _CASE_DEFAULTS: dict[str, Any] = {"district": None, "address": "", "violation": "", "hearing_at": None}
 
 
+def _owner(row: CaseRow | RulingRow | SubscriberRow, owners: dict[str, int], report: ImportReport) -> int | None:
+    """The citizen a row names by national ID; a row naming none on file is reported and skipped."""
+    citizen_id = owners.get(row.nid_hash)
+    if citizen_id is None:
+        report.add_problem(row.line, msg.UNKNOWN_CITIZEN, "national_id", "no citizen with this national ID")
+    return citizen_id
+
+
 async def _write_cases(session: AsyncSession, rows: list[CaseRow], report: ImportReport, now: datetime) -> None:
     owners = await bulk.citizen_ids_by_nid_hash(session, {row.nid_hash for row in rows})
     existing = await bulk.cases_by_number(session, [row.case_number for row in rows])
     writes: list[dict[str, Any]] = []
     for row in rows:
-        citizen_id = owners.get(row.nid_hash)
+        citizen_id = _owner(row, owners, report)
         if citizen_id is None:
-            report.add_problem(row.line, msg.UNKNOWN_CITIZEN, "national_id", "no citizen with this national ID")
             continue
         old = existing.get(row.case_number)
         if old is not None and old["citizen_id"] != citizen_id:
@@ -310,9 +317,8 @@ async def _write_rulings(session: AsyncSession, rows: list[RulingRow], report: I
     inserts: list[dict[str, Any]] = []
     lines: dict[str, int] = {}
     for row in rows:
-        citizen_id = owners.get(row.nid_hash)
+        citizen_id = _owner(row, owners, report)
         if citizen_id is None:
-            report.add_problem(row.line, msg.UNKNOWN_CITIZEN, "national_id", "no citizen with this national ID")
             continue
         case = cases.get(row.case_number)
         if case is None:
@@ -348,9 +354,8 @@ async def _write_subscribers(session: AsyncSession, rows: list[SubscriberRow], r
     inserts: list[dict[str, Any]] = []
     user_id_updates: list[tuple[int, int]] = []
     for row in rows:
-        citizen_id = owners.get(row.nid_hash)
+        citizen_id = _owner(row, owners, report)
         if citizen_id is None:
-            report.add_problem(row.line, msg.UNKNOWN_CITIZEN, "national_id", "no citizen with this national ID")
             continue
         old = existing.get(row.key)
         if old is None:
