@@ -17,19 +17,21 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_driver
 from storage.files import private_sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def async_url(url: str) -> str:
-    """sqlite:///x.db -> sqlite+aiosqlite:///x.db; postgresql://... -> postgresql+asyncpg://..."""
+    """sqlite:///x.db -> sqlite+eblagh_aiosqlite:///x.db (storage/sqlite_driver.py: aiosqlite, one thread hop a
+    statement); postgresql://... -> postgresql+asyncpg://..."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise ValueError(f"not a database URL: {url!r}")
     base = scheme.split("+", 1)[0]
     if base == "sqlite":
-        return f"sqlite+aiosqlite://{rest}"
+        return f"sqlite+{sqlite_driver.DRIVER}://{rest}"
     if base in ("postgresql", "postgres"):
         return f"postgresql+asyncpg://{rest}"
     raise ValueError(f"unsupported database: {base} (use sqlite or postgresql)")

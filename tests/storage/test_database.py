@@ -10,7 +10,7 @@ from tests.factories import create_citizen
 
 
 def test_async_url_picks_the_driver() -> None:
-    assert async_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+    assert async_url("sqlite:///x.db") == "sqlite+eblagh_aiosqlite:///x.db"
     assert async_url("postgresql://u@h:5432/d") == "postgresql+asyncpg://u@h:5432/d"
     with pytest.raises(ValueError):
         async_url("mysql://u@h/d")
