@@ -1,9 +1,11 @@
 """One path for every update, however it arrived (long polling or webhook):
 
     accept: skip if already handled -> parse -> queue on its chat -> drain the chat in the background
-            (a pre_checkout_query is answered at once instead: the messenger waits 10 s at most)
+            (a pre_checkout_query is answered at once instead: the messenger waits 10 s at most);
+            a polled batch asks the ledger once for all its updates
     drain:  per chat, in update_id order, one at a time (bot.chat_lock / storage.redis_chat_lock)
-    handle: skip if handled meanwhile -> dispatch -> answer the tap (always) -> mark handled
+    handle: skip if handled meanwhile (only where another process could have) -> dispatch -> answer the
+            tap (always) -> mark handled
 
 Every tap gets exactly one answerCallbackQuery, even when the conversation or a send fails. An
 update is marked handled after its replies went out, so a crash repeats at most the one in hand.
@@ -53,16 +55,28 @@ class UpdatePipeline:
         self._tasks: set[asyncio.Task[None]] = set()
         self.stats = PipelineStats()
 
-    async def accept(self, raw: RawUpdate) -> bool:
+    async def accept_batch(self, raws: list[RawUpdate]) -> int:
+        """`accept` for a polled batch, with one question to the ledger for all of it; how many were queued."""
+        ids = [update_id for update_id in map(update_id_of, raws) if update_id is not None]
+        handled = await self._ledger.handled_among(ids) if ids else set()
+        queued = 0
+        for raw in raws:
+            queued += await self.accept(raw, handled=update_id_of(raw) in handled)
+        return queued
+
+    async def accept(self, raw: RawUpdate, *, handled: bool | None = None) -> bool:
         """Take an update in; True when it was queued for handling (False: duplicate or ignored).
 
+        `handled`: what the ledger said of it just now (accept_batch); None to ask it here.
         Returns once the update is safely queued, before it is handled: a webhook can answer 200.
         """
         update_id = update_id_of(raw)
         if update_id is None:
             self.stats.ignored += 1
             return False
-        if await self._ledger.is_handled(update_id):
+        if handled is None:
+            handled = await self._ledger.is_handled(update_id)
+        if handled:
             self.stats.duplicates += 1
             log.info("update %s was already handled; skipped", update_id)
             return False
@@ -124,7 +138,10 @@ class UpdatePipeline:
             log.exception("chat queue %s stopped; it will be retried", chat.rsplit(":", 1)[0])
 
     async def _handle(self, update_id: int, payload: str) -> None:
-        if await self._ledger.is_handled(update_id):
+        # Handled meanwhile? Only a shared queue can say yes: another process may have drained it. An
+        # in-process queue keeps an update until it is marked and refuses it twice, and `accept` asked
+        # the ledger when it came in, so asking again would only cost a query per update.
+        if self._locks.durable and await self._ledger.is_handled(update_id):
             self.stats.duplicates += 1
             return
         incoming = self._client.parse(json.loads(payload))

@@ -67,8 +67,7 @@ async def poll(client: BotApiClient, pipeline: UpdatePipeline, stop: asyncio.Eve
         if stop.is_set():
             break  # stopped while waiting: this batch is not taken, nor confirmed; it comes back
         backoff = FIRST_BACKOFF
-        for raw in updates:
-            await pipeline.accept(raw)
+        await pipeline.accept_batch(updates)
         if updates:
             offset = int(updates[-1]["update_id"]) + 1
             confirmed = False

@@ -18,6 +18,10 @@ from storage.updates import KEEP_MARKS
 class UpdateLedger(Protocol):
     async def is_handled(self, update_id: int) -> bool: ...
 
+    async def handled_among(self, update_ids: list[int]) -> set[int]:
+        """The ones already handled, asked at once (a polled batch)."""
+        ...
+
     async def mark_handled(self, update_id: int) -> None: ...
 
 
@@ -30,6 +34,10 @@ class DatabaseUpdateLedger:
     async def is_handled(self, update_id: int) -> bool:
         async with self._db.session() as session:
             return await updates.is_handled(session, self._bot, update_id)
+
+    async def handled_among(self, update_ids: list[int]) -> set[int]:
+        async with self._db.session() as session:
+            return await updates.handled_among(session, self._bot, update_ids)
 
     async def mark_handled(self, update_id: int) -> None:
         async with self._db.session() as session:

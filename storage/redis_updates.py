@@ -17,6 +17,10 @@ class RedisUpdateLedger:
     async def is_handled(self, update_id: int) -> bool:
         return bool(await self._client.exists(f"{self._prefix}:{update_id}"))
 
+    async def handled_among(self, update_ids: list[int]) -> set[int]:
+        marks = await self._client.mget([f"{self._prefix}:{update_id}" for update_id in update_ids])
+        return {update_id for update_id, mark in zip(update_ids, marks, strict=True) if mark is not None}
+
     async def mark_handled(self, update_id: int) -> None:
         # NX: a mark is never rewritten, so its expiry counts from the first handling.
         await self._client.set(f"{self._prefix}:{update_id}", 1, ex=KEEP_SECONDS, nx=True)

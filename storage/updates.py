@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import HandledUpdate
@@ -19,6 +19,13 @@ async def is_handled(session: AsyncSession, bot: str, update_id: int) -> bool:
     found = await session.exec(select(HandledUpdate.update_id).where(
         HandledUpdate.bot == bot, HandledUpdate.update_id == update_id))
     return found.first() is not None
+
+
+async def handled_among(session: AsyncSession, bot: str, update_ids: list[int]) -> set[int]:
+    """Which of these updates were handled: one query for a polled batch."""
+    found = await session.exec(select(HandledUpdate.update_id).where(
+        HandledUpdate.bot == bot, col(HandledUpdate.update_id).in_(update_ids)))
+    return set(found.all())
 
 
 async def mark_handled(session: AsyncSession, bot: str, update_id: int, now: datetime) -> None:

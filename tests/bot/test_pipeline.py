@@ -73,3 +73,26 @@ async def test_a_tap_is_answered_even_when_handling_fails(sqlite_db: Database, s
         assert messenger.answers == [("q11", "")] and pipeline.stats.duplicates == 1
     finally:
         await broken.close()
+
+
+async def test_a_polled_batch_skips_what_was_handled_and_each_update_is_handled_once(
+        sqlite_db: Database, secret: bytes) -> None:
+    settings = Settings(_env_file=None, SECRET_KEY=secret.decode())  # type: ignore[call-arg]
+    app = build_app(Runtime(settings=settings, database=sqlite_db, hasher=Hasher(secret)), clock=Clock())
+    messenger = Messenger()
+    ledger = DatabaseUpdateLedger(sqlite_db, "telegram:1", Clock())
+    pipeline = UpdatePipeline(app, Client(), PatientSender(messenger), MemoryChatLocks(), ledger, "telegram:1")
+    await ledger.mark_handled(21)  # handled before a restart; the unconfirmed batch comes back
+
+    # 22 comes twice: in the batch, and again (a redelivery) while the chat's queue still holds it.
+    assert await pipeline.accept_batch([{"update_id": 21}, {"update_id": 22}, {"update_id": 23},
+                                        {"update_id": 22}]) == 2
+    assert not await pipeline.accept({"update_id": 23})
+    await pipeline.settle()
+    assert [callback for callback, _ in messenger.answers] == ["q22", "q23"]
+    assert pipeline.stats.handled == 2 and pipeline.stats.duplicates == 3
+    assert await ledger.handled_among([21, 22, 23, 24]) == {21, 22, 23}
+    # After handling, the ledger (not the queue) refuses them.
+    assert await pipeline.accept_batch([{"update_id": 22}, {"update_id": 24}]) == 1
+    await pipeline.settle()
+    assert [callback for callback, _ in messenger.answers] == ["q22", "q23", "q24"]

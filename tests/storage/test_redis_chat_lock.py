@@ -99,3 +99,5 @@ async def test_state_and_handled_marks(client: redis.Redis) -> None:
     assert not await ledger.is_handled(9)
     await ledger.mark_handled(9)
     assert await ledger.is_handled(9) and not await RedisUpdateLedger(client, "telegram:1").is_handled(9)
+    assert await ledger.handled_among([8, 9, 10]) == {9}
+    assert await RedisUpdateLedger(client, "telegram:1").handled_among([9]) == set()
