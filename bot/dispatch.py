@@ -6,6 +6,7 @@ import logging
 
 from bot.app import App
 from handlers import render, texts
+from handlers.conversation import KnownBinding
 from handlers.events import ButtonTapped, Event, Response
 from services.conversation.flood import Admission
 from services.messaging import MessageSender, OutgoingMessage, SendError
@@ -23,8 +24,8 @@ async def dispatch(app: App, event: Event, sender: MessageSender) -> Response:
     async with app.runtime.database.unit():
         held = await _flood_guard(app, event)
         if held is None:
-            await app.outgoing.chat_wrote_again(chat.platform, chat.chat_id)
-            response = await app.conversation.handle(event)
+            citizen_id = await app.outgoing.chat_wrote_again(chat.platform, chat.chat_id)
+            response = await app.conversation.handle(event, KnownBinding(citizen_id))
     if held is not None:
         for note in held.messages:
             try:

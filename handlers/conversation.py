@@ -78,6 +78,32 @@ class PaymentHandler(Protocol):
     async def succeeded(self, event: PaymentSucceeded) -> Response: ...
 
 
+@dataclass(frozen=True)
+class KnownBinding:
+    """Who the chat is bound to, as read earlier in this same update (None: not bound)."""
+
+    citizen_id: int | None
+
+
+class _ChatCitizen:
+    """The chat's citizen, read at most once per update: from what the caller already read, else here.
+
+    Only for this update: the binding can change between updates (a logout, a login elsewhere, an
+    import), so nothing of it outlives the update; each update still reads it fresh.
+    """
+
+    def __init__(self, notices: NoticeService, chat: Chat, known: KnownBinding | None) -> None:
+        self._notices = notices
+        self._chat = chat
+        self._known = known
+
+    async def get(self) -> int | None:
+        if self._known is None:
+            self._known = KnownBinding(await self._notices.citizen_for_chat(self._chat.platform,
+                                                                           self._chat.chat_id))
+        return self._known.citizen_id
+
+
 class Conversation:
     def __init__(self, *, auth: AuthService, notices: NoticeService, state: StateStore,
                  settings: ConversationSettings, group_notes: GroupNotes,
@@ -95,23 +121,25 @@ class Conversation:
         self._plugins = tuple(plugins)
         self._payments = payments
 
-    async def handle(self, event: Event) -> Response:
+    async def handle(self, event: Event, known: KnownBinding | None = None) -> Response:
+        """`known`: the chat's binding as the caller read it in this update, so it is not read twice."""
+        bound = _ChatCitizen(self._notices, event.chat, known)
         try:
             if self._is_staff_chat(event.chat):
                 return await self._in_staff_chat(event)
             if not event.chat.private:
                 return await self._in_group(event)
             if isinstance(event, CommandReceived):
-                return await self._on_command(event)
+                return await self._on_command(event, bound)
             if isinstance(event, ContactShared):
-                return await self._on_contact(event)
+                return await self._on_contact(event, bound)
             if isinstance(event, ButtonTapped):
-                return await self._on_tap(event)
+                return await self._on_tap(event, bound)
             if isinstance(event, PaymentSucceeded):
                 return await self._payments.succeeded(event) if self._payments else Response()
             if isinstance(event, PreCheckout):
                 return Response()  # answered by the runner at once, never queued behind a chat
-            return await self._on_text(event)
+            return await self._on_text(event, bound)
         except Exception:
             log.exception("conversation failed on %s", type(event).__name__)
             reply = Response([OutgoingMessage(texts.SOMETHING_WENT_WRONG)])
@@ -167,14 +195,14 @@ class Conversation:
                 return answer
         return None
 
-    async def _on_command(self, event: CommandReceived) -> Response:
+    async def _on_command(self, event: CommandReceived, bound: _ChatCitizen) -> Response:
         answer = await self._first_plugin_answer(lambda plugin: plugin.command(event))
         if answer is not None:
             return answer
         chat = event.chat
         name = event.name.lower()
         if name == "start":
-            return await self._start(chat, event.args)
+            return await self._start(chat, event.args, bound)
         if name == "help":
             return Response([OutgoingMessage(texts.HELP, buttons=render.main_menu())])
         if name in ("notices", "notice"):
@@ -191,9 +219,8 @@ class Conversation:
             return Response([OutgoingMessage(texts.CANCELLED, remove_keyboard=True)])
         return Response([OutgoingMessage(texts.UNKNOWN_COMMAND)])
 
-    async def _start(self, chat: Chat, args: str) -> Response:
-        citizen_id = await self._notices.citizen_for_chat(chat.platform, chat.chat_id)
-        if citizen_id is not None:
+    async def _start(self, chat: Chat, args: str, bound: _ChatCitizen) -> Response:
+        if await bound.get() is not None:
             return Response([OutgoingMessage(texts.WELCOME_BACK.format(name_part=""), buttons=render.main_menu())])
         await self._state.save(chat.platform, chat.chat_id, ChatState(Step.AWAITING_NATIONAL_ID))
         if args.strip() and _LOOKS_LIKE_ID.match(to_ascii_digits(strip_invisible(args))):
@@ -218,11 +245,11 @@ class Conversation:
         return Response([OutgoingMessage(texts.ASK_CONTACT.format(masked=render.fa(check.nid_masked)),
                                          request_contact=texts.BUTTON_SHARE_CONTACT)])
 
-    async def _on_contact(self, event: ContactShared) -> Response:
+    async def _on_contact(self, event: ContactShared, bound: _ChatCitizen) -> Response:
         chat = event.chat
         state = await self._state.load(chat.platform, chat.chat_id)
         if state.step is not Step.AWAITING_CONTACT or "nid_hash" not in state.data:
-            if await self._notices.citizen_for_chat(chat.platform, chat.chat_id) is not None:
+            if await bound.get() is not None:
                 return Response([OutgoingMessage(texts.BOUND_FALLBACK, buttons=render.main_menu(),
                                                  remove_keyboard=True)])
             await self._state.save(chat.platform, chat.chat_id, ChatState(Step.AWAITING_NATIONAL_ID))
@@ -260,7 +287,7 @@ class Conversation:
 
     # Free text ----------------------------------------------------------------------------------
 
-    async def _on_text(self, event: TextReceived) -> Response:
+    async def _on_text(self, event: TextReceived, bound: _ChatCitizen) -> Response:
         answer = await self._first_plugin_answer(lambda plugin: plugin.text(event))
         if answer is not None:
             return answer
@@ -274,7 +301,7 @@ class Conversation:
             if looks_like_id and len(clean_national_id(text)) == 10:
                 return await self._national_id(chat, text)
             return Response([OutgoingMessage(texts.CONTACT_TYPED_INSTEAD, request_contact=texts.BUTTON_SHARE_CONTACT)])
-        citizen_id = await self._notices.citizen_for_chat(chat.platform, chat.chat_id)
+        citizen_id = await bound.get()
         if citizen_id is None and looks_like_id:
             return await self._national_id(chat, text)
         if self._questions is not None:
@@ -285,7 +312,7 @@ class Conversation:
 
     # Taps ---------------------------------------------------------------------------------------
 
-    async def _on_tap(self, event: ButtonTapped) -> Response:
+    async def _on_tap(self, event: ButtonTapped, bound: _ChatCitizen) -> Response:
         chat = event.chat
         tap = decode(event.data)
         if tap is None:
@@ -301,9 +328,9 @@ class Conversation:
         elif tap.action is Action.HELP:
             reply = Response([OutgoingMessage(texts.HELP, buttons=render.main_menu())])
         elif tap.action is Action.LOGIN:
-            reply = await self._start(chat, "")
+            reply = await self._start(chat, "", bound)
         else:
-            citizen_id = await self._notices.citizen_for_chat(chat.platform, chat.chat_id)
+            citizen_id = await bound.get()
             extra = await self._first_plugin_answer(
                 lambda plugin: plugin.tap(chat, tap.action, tap.payload, citizen_id))
             if extra is None and self._extra_taps is not None:

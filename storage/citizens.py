@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
@@ -78,18 +79,25 @@ async def mark_unreachable(session: AsyncSession, platform: str, chat_id: int, n
     )
 
 
-async def mark_reachable(session: AsyncSession, platform: str, chat_id: int) -> bool:
-    """The citizen wrote again: deliveries to this chat may resume. True when it was unreachable.
+@dataclass(frozen=True)
+class Reachable:
+    was_unreachable: bool
+    citizen_id: int | None  # whom the chat is bound to now (None: not bound)
+
+
+async def mark_reachable(session: AsyncSession, platform: str, chat_id: int) -> Reachable:
+    """The chat wrote again: deliveries to it may resume.
 
     Called on every incoming update, so it reads first and writes only in the rare case.
     """
     binding = await find_binding(session, platform, chat_id)
+    citizen_id = binding.citizen_id if binding is not None and binding.active else None
     if binding is None or binding.unreachable_at is None:
-        return False
+        return Reachable(False, citizen_id)
     binding.unreachable_at = None
     binding.fanned_out_at = None  # notices that came while it was unreachable are queued now
     session.add(binding)
-    return True
+    return Reachable(True, citizen_id)
 
 
 async def list_active_bindings(session: AsyncSession, citizen_id: int) -> list[ChatBinding]:

@@ -12,9 +12,15 @@ class Outgoing:
         self._db = db
         self._clock = clock
 
-    async def chat_wrote_again(self, platform: str, chat_id: int) -> None:
+    async def chat_wrote_again(self, platform: str, chat_id: int) -> int | None:
         """A blocked chat that writes again is reachable: resume what was held back (the sweeper also
-        queues the notices that came meanwhile)."""
+        queues the notices that came meanwhile).
+
+        Returns the citizen the chat is bound to (None: not bound), read by the same query, so the
+        conversation need not read the binding again in this update.
+        """
         async with self._db.session() as session:
-            if await citizens.mark_reachable(session, platform, chat_id):
+            reachable = await citizens.mark_reachable(session, platform, chat_id)
+            if reachable.was_unreachable:
                 await messages.requeue_blocked_for_chat(session, platform, chat_id, self._clock())
+            return reachable.citizen_id

@@ -1,15 +1,17 @@
 """Two `eblagh run` processes behind one webhook share the database and Redis: when one of them logs a
 chat out or binds it to another citizen, the other answers for the new binding at once. No answer shows
 the previous citizen's cases, and no tap records a receipt for them (issue 12: nothing about the chat's
-citizen is cached between updates; each update reads the binding fresh, on its one connection).
+citizen is cached between updates; each update reads the binding fresh, once, on its one connection).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.app import App
@@ -93,3 +95,35 @@ async def test_a_logout_or_a_new_binding_elsewhere_is_seen_at_once(db: Database,
     assert await _receipts(db, x_notice) == 0
     await at_first.taps(encode(Action.OPEN_NOTICE, y_notice))
     assert await _receipts(db, y_notice) == 1
+
+
+@contextmanager
+def binding_reads(db: Database) -> Iterator[list[str]]:
+    """The statements that read chat_bindings meanwhile."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "FROM chat_bindings" in statement:
+            seen.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+
+
+async def test_each_update_reads_the_binding_once(db: Database, secret: bytes,
+                                                  two_processes: tuple[App, App]) -> None:
+    await _seed(db, secret, X)
+    first, second = two_processes
+    at_first = Citizen(first, RecordingSender(), user_id=CHAT)
+    await _login(at_first, X)
+    for question in ("پروندم به کجا رسید", "جریمه من چقدره؟"):
+        with binding_reads(db) as reads:
+            assert "۱۴۰۳۰۵۱۲۳۴" in _text(await at_first.says(question))
+        assert len(reads) == 1  # once (reachability and the citizen in one read), and never skipped
+    await Citizen(second, RecordingSender(), user_id=CHAT).command("logout")
+    with binding_reads(db) as reads:
+        assert "۱۴۰۳۰۵۱۲۳۴" not in _text(await at_first.says("پروندم به کجا رسید"))
+    assert len(reads) == 1
