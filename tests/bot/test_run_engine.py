@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.messengers import aiogram_adapter  # noqa: F401 - imported before the first run (slow on a busy machine)
 from handlers import staff_texts
+from services.law.service_dates import deemed_service_at
 from storage.database import Database
 from storage.models import Notice
 from tests.bot.run_kit import Person, running, settings_for
@@ -73,13 +74,18 @@ async def test_one_eblagh_run_delivers_notices_broadcasts_reminders_and_deemed_s
             await person.expect("جلسه عمومی کمیسیون", timeout=15)
             await other.expect("جلسه عمومی کمیسیون", timeout=15)
 
-            # Nobody opened the notice: two days before deemed service, one reminder each.
-            clock.advance(days=8, hours=20)
+            # Nobody opened the notice: within two days of deemed service, one reminder each. When that
+            # is depends on the day and hour the test runs (a Tehran day's end, a Friday), so it is
+            # computed from the delivery, never a fixed number of days.
+            delivered = (await _notice(sqlite_db, ids["citizen"])).first_delivered_at
+            assert delivered is not None
+            deemed = deemed_service_at(delivered, settings.deemed_service_days)
+            clock.advance(seconds=(deemed - timedelta(days=1) - clock()).total_seconds())
             await person.expect(REMINDER_HEAD, timeout=15)
             await other.expect(REMINDER_HEAD, timeout=15)
             assert (await _notice(sqlite_db, ids["citizen"])).deemed_recorded_at is None
 
-            clock.advance(days=2)
+            clock.advance(days=1, hours=1)
             for _ in range(150):
                 if (await _notice(sqlite_db, ids["citizen"])).deemed_recorded_at is not None:
                     break
