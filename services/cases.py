@@ -57,7 +57,7 @@ class CaseService:
     async def overview(self, citizen_id: int) -> CitizenOverview | None:
         """Everything about one citizen's cases; only ever called with the chat's own citizen."""
         now = self._clock()
-        async with self._db.session() as session:
+        async with self._db.reading() as session:
             found = await notices.citizen_with_cases(session, citizen_id)  # one query, however many cases
         if found is None:
             return None

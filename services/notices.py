@@ -78,14 +78,14 @@ class NoticeService:
                           notice.first_delivered_at, info)
 
     async def citizen_for_chat(self, platform: str, chat_id: int) -> int | None:
-        async with self._db.session() as session:
+        async with self._db.reading() as session:
             binding = await citizens.find_active_binding(session, platform, chat_id)
             return binding.citizen_id if binding else None
 
     async def list_for_chat(self, platform: str, chat_id: int) -> list[NoticeView] | None:
         """The bound citizen's notices, newest first; None when the chat is not bound."""
         now = self._clock()
-        async with self._db.session() as session:
+        async with self._db.reading() as session:
             binding = await citizens.find_active_binding(session, platform, chat_id)
             if binding is None:
                 return None

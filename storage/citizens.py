@@ -80,24 +80,28 @@ async def mark_unreachable(session: AsyncSession, platform: str, chat_id: int, n
 
 
 @dataclass(frozen=True)
-class Reachable:
-    was_unreachable: bool
-    citizen_id: int | None  # whom the chat is bound to now (None: not bound)
+class ChatReach:
+    citizen_id: int | None  # whom the chat is bound to (None: not bound)
+    unreachable: bool  # it blocked the bot, as far as deliveries know
 
 
-async def mark_reachable(session: AsyncSession, platform: str, chat_id: int) -> Reachable:
-    """The chat wrote again: deliveries to it may resume.
-
-    Called on every incoming update, so it reads first and writes only in the rare case.
-    """
+async def chat_reach(session: AsyncSession, platform: str, chat_id: int) -> ChatReach:
+    """Read on every incoming update: the chat's citizen, and whether deliveries to it were held back."""
     binding = await find_binding(session, platform, chat_id)
-    citizen_id = binding.citizen_id if binding is not None and binding.active else None
+    if binding is None:
+        return ChatReach(None, False)
+    return ChatReach(binding.citizen_id if binding.active else None, binding.unreachable_at is not None)
+
+
+async def mark_reachable(session: AsyncSession, platform: str, chat_id: int) -> bool:
+    """The citizen wrote again: deliveries to this chat may resume. True when it was unreachable."""
+    binding = await find_binding(session, platform, chat_id)
     if binding is None or binding.unreachable_at is None:
-        return Reachable(False, citizen_id)
+        return False
     binding.unreachable_at = None
     binding.fanned_out_at = None  # notices that came while it was unreachable are queued now
     session.add(binding)
-    return Reachable(True, citizen_id)
+    return True
 
 
 async def list_active_bindings(session: AsyncSession, citizen_id: int) -> list[ChatBinding]:

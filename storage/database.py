@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util.concurrency import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_driver
@@ -66,7 +68,25 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(async_url(url), connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(async_url(url), pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(async_url(url), pool_size=10, max_overflow=10)
+    event.listen(engine.sync_engine, "checkout", _ping_postgresql)
+    return engine
+
+
+def _ping_postgresql(_dbapi_connection: Any, _record: Any, proxy: Any) -> None:
+    """A pooled connection is alive before use, else the pool replaces it (PostgreSQL restarted, say).
+
+    SQLAlchemy's pool_pre_ping does this inside BEGIN ... ROLLBACK, for pgbouncer's transaction mode
+    (which asyncpg's prepared statements do not suit anyway): three round trips on every checkout,
+    that is on every update. Here: none when asyncpg already saw the socket close, else one.
+    """
+    driver = proxy.driver_connection
+    if driver.is_closed():
+        raise DisconnectionError("connection closed")
+    try:
+        await_(driver.fetchrow(";"))
+    except Exception as error:
+        raise DisconnectionError(str(error)) from error
 
 
 class Database:
@@ -112,6 +132,33 @@ class Database:
         if held is None or held[1] is not asyncio.current_task():
             return None
         return held[0]
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only (never a write, never SELECT ... FOR UPDATE).
+
+        On PostgreSQL its statements run without BEGIN and COMMIT: each SELECT is atomic on its own,
+        and at READ COMMITTED each statement of a transaction takes its own snapshot anyway, so what
+        a read sees is the same; what is saved is two round trips per session. On SQLite this is
+        `session()`: its reads open no transaction there (storage/sqlite_driver.py).
+        """
+        connection = self._current()
+        if self.dialect != "postgresql" or (connection is not None and connection.in_transaction()):
+            async with self.session() as session:  # (inside another session's transaction: join it)
+                yield session
+            return
+        if connection is None:
+            async with self.engine.connect() as own:
+                await own.execution_options(isolation_level="AUTOCOMMIT")  # reset when pooled again
+                async with self._sessions(bind=own) as session:
+                    yield session
+            return
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            async with self._sessions(bind=connection) as session:
+                yield session
+        finally:
+            await connection.execution_options(isolation_level=connection.default_isolation_level)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -19,8 +19,10 @@ class Outgoing:
         Returns the citizen the chat is bound to (None: not bound), read by the same query, so the
         conversation need not read the binding again in this update.
         """
-        async with self._db.session() as session:
-            reachable = await citizens.mark_reachable(session, platform, chat_id)
-            if reachable.was_unreachable:
-                await messages.requeue_blocked_for_chat(session, platform, chat_id, self._clock())
-            return reachable.citizen_id
+        async with self._db.reading() as session:
+            reach = await citizens.chat_reach(session, platform, chat_id)
+        if reach.unreachable:  # rare: read first, write only then
+            async with self._db.session() as session:
+                if await citizens.mark_reachable(session, platform, chat_id):
+                    await messages.requeue_blocked_for_chat(session, platform, chat_id, self._clock())
+        return reach.citizen_id

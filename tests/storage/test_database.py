@@ -1,3 +1,5 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -49,3 +51,55 @@ async def test_rebinding_a_chat_moves_it_to_the_new_citizen(db: Database, secret
         active = await citizen_store.find_active_binding(session, "bale", 7)
         assert active is not None and active.citizen_id == second.id
         assert await citizen_store.list_active_bindings(session, first.id or 0) == []
+
+
+async def _in_transaction(session) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the server connection under this session is inside BEGIN ... COMMIT right now."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return bool(raw.driver_connection.is_in_transaction())
+
+
+@pytest.mark.postgres
+async def test_reads_take_no_transaction_and_writes_still_do(pg_db: Database, secret: bytes) -> None:
+    from sqlalchemy import text
+
+    hasher = Hasher(secret)
+    async with pg_db.session() as session:
+        citizen = await create_citizen(session, hasher)
+        await citizen_store.bind_chat(session, citizen.id or 0, "bale", 9, 9, datetime.now(UTC))
+    for unit in (False, True):
+        async with pg_db.unit() if unit else _nothing():
+            async with pg_db.reading() as session:
+                found = await citizen_store.find_active_binding(session, "bale", 9)
+                assert found is not None and found.citizen_id == citizen.id
+                assert not await _in_transaction(session)  # no BEGIN/COMMIT round trips for a read
+            # A write after a read on the same connection is a transaction again: all or nothing.
+            with pytest.raises(RuntimeError):
+                async with pg_db.session() as session:
+                    await create_citizen(session, hasher, national_id="0084575948")
+                    await session.flush()
+                    assert await _in_transaction(session)
+                    raise RuntimeError("fails after its write")
+            async with pg_db.session() as session:
+                rows = await session.exec(text("SELECT count(*) FROM citizens"))  # type: ignore[call-overload]
+                assert rows.one()[0] == 1
+
+
+@pytest.mark.postgres
+async def test_a_connection_the_server_dropped_is_replaced_before_use(pg_db: Database) -> None:
+    from sqlalchemy import text
+
+    async with pg_db.engine.connect() as other:
+        async with pg_db.engine.connect() as connection:
+            pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        # Back in the pool, idle, and killed from outside (as a server restart does).
+        await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    async with pg_db.session() as session:  # no error: the checkout ping saw it gone and reconnected
+        rows = await session.exec(text("SELECT pg_backend_pid()"))  # type: ignore[call-overload]
+        assert rows.one()[0] != pid
+
+
+@asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
