@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from redis.asyncio import Redis
 
@@ -127,7 +127,7 @@ async def _run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understandin
         sender = PatientSender(messenger, on_unreachable=_marker(app, settings, clock))
         client = client_for(settings, messenger)
         pipeline = UpdatePipeline(app, client, sender, locks, ledger, key)
-        metrics.watch_updates(lambda: vars(pipeline.stats))
+        metrics.watch_updates(lambda: asdict(pipeline.stats))
         pipeline.replies.observe = metrics.reply_latency.observe
         log.info("eblagh run: %s, %s", describe(settings), serving_mode(settings))
         return await _serve(app, settings, options, client, messenger, pipeline, locks, stop, clock, metrics)
