@@ -39,6 +39,7 @@ from services.handoff import relay_settlers
 from services.messaging import MessageSender
 from services.notices import NoticeService
 from services.payments import Reconciler, TransactionInquirer
+from services.process_metrics import ProcessMetrics
 from storage.models import LaneName
 
 log = logging.getLogger(__name__)
@@ -130,9 +131,9 @@ def messenger_lane(runtime: Runtime, sender: MessageSender, backends: Backends, 
 def build_engine(runtime: Runtime, sender: MessageSender, backends: Backends, *,
                  options: EngineOptions | None = None, clock: Clock = system_clock,
                  inquirer: TransactionInquirer | None = None, wake: asyncio.Event | None = None,
-                 budget: RateBudget | None = None) -> DeliveryEngine:
+                 budget: RateBudget | None = None, metrics: ProcessMetrics | None = None) -> DeliveryEngine:
     """Every lane (the messenger's, the callbacks'), the sweeper and the timed duties: scheduled broadcasts, reminders, deemed service, and
-    (on Bale with payments) the reconciliation of pending payments."""
+    (on Bale with payments) the reconciliation of pending payments. With `metrics`, the lanes' counts are exposed."""
     options = options or EngineOptions()
     settings = runtime.settings
     db = runtime.database
@@ -141,6 +142,7 @@ def build_engine(runtime: Runtime, sender: MessageSender, backends: Backends, *,
                            backends.budget(LaneName.CALLBACK.value, options.callback_rate,
                                            options.callback_endpoint_rate), clock,
                            schedule=options.callback_retry,
+                           attempts=metrics.callback_attempts if metrics is not None else None,
                            config=LaneConfig(concurrency=options.callback_concurrency,
                                              claim_timeout=options.claim_timeout))]
     duties = TimedDuties(db, clock, law_policy(runtime), reminder_days_before=settings.reminder_days_before_deemed)
@@ -162,5 +164,8 @@ def build_engine(runtime: Runtime, sender: MessageSender, backends: Backends, *,
         jobs.append(TimedJob("payments", options.reconcile_interval, reconcile))
     config = EngineConfig(heartbeat_ttl=options.heartbeat_ttl, sweep_interval=options.sweep_interval,
                           max_backlog=options.max_backlog)
-    return DeliveryEngine(db, lanes, clock, name=consumer_name(options), heartbeats=backends.heartbeats,
-                          lease=backends.lease, jobs=jobs, config=config, wake=wake)
+    engine = DeliveryEngine(db, lanes, clock, name=consumer_name(options), heartbeats=backends.heartbeats,
+                            lease=backends.lease, jobs=jobs, config=config, wake=wake)
+    if metrics is not None:
+        metrics.watch_engine(engine)
+    return engine

@@ -26,6 +26,7 @@ from bot.chat_lock import ChatLocks
 from bot.dispatch import dispatch
 from bot.messengers.updates import BotApiClient, Incoming, RawUpdate, update_id_of
 from bot.patient_sender import PatientSender
+from bot.reply_timer import ReplyTimer
 from bot.update_ledger import UpdateLedger
 from handlers import texts
 from handlers.events import ButtonTapped, PreCheckout
@@ -54,6 +55,7 @@ class UpdatePipeline:
         self._bot_key = bot_key
         self._tasks: set[asyncio.Task[None]] = set()
         self.stats = PipelineStats()
+        self.replies = ReplyTimer()  # accepted -> replies sent, for the metrics (bot/metrics_server.py)
 
     async def accept_batch(self, raws: list[RawUpdate]) -> int:
         """`accept` for a polled batch, with one question to the ledger for all of it; how many were queued."""
@@ -97,6 +99,7 @@ class UpdatePipeline:
             self.stats.duplicates += 1
             return False
         self.stats.accepted += 1
+        self.replies.start(update_id)
         self.drain_soon(chat)
         return True
 
@@ -146,6 +149,7 @@ class UpdatePipeline:
             return
         incoming = self._client.parse(json.loads(payload))
         await self._run(incoming)
+        self.replies.stop(update_id)
         await self._ledger.mark_handled(update_id)
         self.stats.handled += 1
 

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from redis.asyncio import Redis
 
@@ -30,6 +30,7 @@ from bot.log_privacy import private_logs
 from bot.messengers import BotApiMessenger, build_messenger, describe
 from bot.messengers.botapi import allowed_updates
 from bot.messengers.updates import BotApiClient
+from bot.metrics_server import serving_metrics
 from bot.patient_sender import OnUnreachable, PatientSender
 from bot.pipeline import UpdatePipeline
 from bot.polling import PollingFailed, poll
@@ -43,6 +44,7 @@ from handlers.texts import COMMANDS_MENU
 from services.clock import Clock, sleep_or_stop, system_clock
 from services.conversation.state import ChatState
 from services.messaging import SendError
+from services.process_metrics import ProcessMetrics
 from storage import citizens
 from storage.redis_chat_lock import RedisChatLocks
 from storage.redis_state import RedisStateStore
@@ -59,6 +61,7 @@ class RunOptions:
     deliver: bool = True
     engine: EngineOptions = EngineOptions()  # the delivery engine's intervals and pace
     sweep_interval: float = 5.0  # seconds between looks for chat queues nobody is draining
+    metrics_listen: str | None = None  # HOST:PORT to serve GET /metrics on (bot/metrics_server.py); None: off
 
 
 def bot_key(settings: Settings) -> str:
@@ -89,15 +92,21 @@ def client_for(settings: Settings, messenger: BotApiMessenger) -> BotApiClient:
 async def run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding | None = None,
                   options: RunOptions | None = None, clock: Clock = system_clock,
                   plugins: Sequence[Plugin] = ()) -> int:
-    """Serve until `stop` is set; the exit status (0 after a clean stop)."""
+    """Serve until `stop` is set; the exit status (0 after a clean stop).
+
+    Raises MetricsListenError before anything starts when `options.metrics_listen` cannot be served.
+    """
+    options = options or RunOptions()
     with private_logs(runtime.settings):  # the libraries log URLs with the token, updates, parameters
-        return await _run_bot(runtime, stop=stop, model=model, options=options or RunOptions(), clock=clock,
-                              plugins=plugins)
+        async with serving_metrics(options.metrics_listen, runtime, clock) as metrics:
+            return await _run_bot(runtime, stop=stop, model=model, options=options, clock=clock,
+                                  plugins=plugins, metrics=metrics)
 
 
 async def _run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understanding | None, options: RunOptions,
-                   clock: Clock, plugins: Sequence[Plugin]) -> int:
+                   clock: Clock, plugins: Sequence[Plugin], metrics: ProcessMetrics) -> int:
     settings = runtime.settings
+    model = metrics.count_intents(model) if model is not None else None
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     key = bot_key(settings)
     messenger = build_messenger(settings)
@@ -118,8 +127,10 @@ async def _run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understandin
         sender = PatientSender(messenger, on_unreachable=_marker(app, settings, clock))
         client = client_for(settings, messenger)
         pipeline = UpdatePipeline(app, client, sender, locks, ledger, key)
+        metrics.watch_updates(lambda: asdict(pipeline.stats))
+        pipeline.replies.observe = metrics.reply_latency.observe
         log.info("eblagh run: %s, %s", describe(settings), serving_mode(settings))
-        return await _serve(app, settings, options, client, messenger, pipeline, locks, stop, clock)
+        return await _serve(app, settings, options, client, messenger, pipeline, locks, stop, clock, metrics)
     finally:
         await messenger.close()
         if redis is not None:
@@ -128,7 +139,7 @@ async def _run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understandin
 
 async def _serve(app: App, settings: Settings, options: RunOptions, client: BotApiClient,
                  messenger: BotApiMessenger, pipeline: UpdatePipeline, locks: ChatLocks, stop: asyncio.Event,
-                 clock: Clock) -> int:
+                 clock: Clock, metrics: ProcessMetrics) -> int:
     if settings.platform is Platform.BALE:
         # No Bale client offers setMyCommands (python-bale-bot, Balethon): not called, see docs/bale.md.
         log.info("commands menu: not set on Bale")
@@ -138,7 +149,7 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
         except SendError as error:  # a menu is a convenience, never a reason not to start
             log.warning("commands menu not set: %s %s", type(error).__name__, error.detail)
     delivery_stop = asyncio.Event()
-    delivery = asyncio.create_task(_deliver(app, messenger, options, delivery_stop, clock) if options.deliver
+    delivery = asyncio.create_task(_deliver(app, messenger, options, delivery_stop, clock, metrics) if options.deliver
                                    else delivery_stop.wait())
     sweeper = asyncio.create_task(_sweep(pipeline, stop, options.sweep_interval))
     status = 0
@@ -165,7 +176,7 @@ async def _serve(app: App, settings: Settings, options: RunOptions, client: BotA
 
 
 async def _deliver(app: App, messenger: BotApiMessenger, options: RunOptions, stop: asyncio.Event,
-                   clock: Clock) -> None:
+                   clock: Clock, metrics: ProcessMetrics) -> None:
     """The whole delivery engine in this process, on the same messenger, at the same pace as workers."""
     runtime = app.runtime
     # Named per process (and per app, for tests that restart it in one process): its heartbeat holds its claims.
@@ -174,7 +185,7 @@ async def _deliver(app: App, messenger: BotApiMessenger, options: RunOptions, st
     backends = open_backends(runtime, engine_options)
     try:
         engine = build_engine(runtime, messenger, backends, options=engine_options, clock=clock, inquirer=messenger,
-                              wake=app.wake)
+                              wake=app.wake, metrics=metrics)
         await engine.run(stop)
     except Exception:
         log.exception("the delivery engine stopped")

@@ -14,11 +14,13 @@ import time
 from typing import cast
 
 from bot.engine import Backends, EngineOptions, build_engine, consumer_name, open_backends
+from bot.metrics_server import serving_metrics
 from bot.runtime import Runtime
 from services.clock import Clock, sleep_or_stop, system_clock
 from services.delivery.consumer import LaneMetrics
 from services.messaging import MessageSender
 from services.payments import TransactionInquirer
+from services.process_metrics import ProcessMetrics
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +29,26 @@ WorkerOptions = EngineOptions  # the worker's options are the engine's
 
 async def run_worker(runtime: Runtime, sender: MessageSender, stop: asyncio.Event, *,
                      options: EngineOptions | None = None, clock: Clock = system_clock,
-                     backends: Backends | None = None) -> LaneMetrics:
-    """Deliver until `stop` is set; returns the metrics of this worker."""
-    options = options or EngineOptions()
+                     backends: Backends | None = None, metrics_listen: str | None = None) -> LaneMetrics:
+    """Deliver until `stop` is set; returns the metrics of this worker.
+
+    `metrics_listen`: serve GET /metrics there meanwhile (bot/metrics_server.py); MetricsListenError
+    before anything starts when it cannot.
+    """
+    async with serving_metrics(metrics_listen, runtime, clock) as metrics:
+        return await _run_worker(runtime, sender, stop, options=options or EngineOptions(), clock=clock,
+                                 backends=backends, metrics=metrics)
+
+
+async def _run_worker(runtime: Runtime, sender: MessageSender, stop: asyncio.Event, *, options: EngineOptions,
+                      clock: Clock, backends: Backends | None, metrics: ProcessMetrics) -> LaneMetrics:
     settings = runtime.settings
     name = consumer_name(options)
     backends = backends or open_backends(runtime, options)
     # A Bot API messenger also answers inquireTransaction: the payments duty runs here too (on Bale).
     inquirer = cast(TransactionInquirer, sender) if hasattr(sender, "inquire_transaction") else None
     engine = build_engine(runtime, sender, backends, options=EngineOptions(**{**vars(options), "name": name}),
-                          clock=clock, inquirer=inquirer)
+                          clock=clock, inquirer=inquirer, metrics=metrics)
     progress = asyncio.create_task(_progress(engine.metrics, options.progress_interval, stop))
     log.info("worker %s started on %s (rate %.1f/s, chat %.2f/s, %s)", name, sender.platform,
              settings.delivery_rate, settings.delivery_chat_rate, "redis" if settings.redis_url else "in-process")

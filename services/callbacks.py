@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import httpx
+from prometheus_client import Counter
 from standardwebhooks import Webhook as Signer
 
 from services.clock import Clock
@@ -35,7 +36,6 @@ from services.delivery.lanes import Lane, LaneConfig
 from services.delivery.ports import RateBudget, WorkQueue
 from services.events import event_object
 from services.messaging import Permanent, SentMessage, Transient
-from services.metrics import Metrics
 from storage import audit, callbacks
 from storage.callbacks import CallbackTarget
 from storage.database import Database
@@ -143,18 +143,18 @@ class CallbackLaneSender:
     schedule, `Permanent` final)."""
 
     def __init__(self, db: Database, sender: CallbackSender, clock: Clock, *, schedule: RetrySchedule,
-                 metrics: Metrics | None = None) -> None:
+                 attempts: Counter | None = None) -> None:
         self._db = db
         self._sender = sender
         self._clock = clock
         self._schedule = schedule
-        self._metrics = metrics
+        self._attempts = attempts  # eblagh_callback_attempts{outcome} (services/metrics.py)
 
     async def send(self, claimed: Claimed, payload: object) -> SentMessage:
         assert isinstance(payload, CallbackTarget)
         result = await self._sender.send(payload, self._clock())
-        if self._metrics is not None:
-            self._metrics.callback_attempts.labels(result.outcome.value).inc()
+        if self._attempts is not None:
+            self._attempts.labels(result.outcome.value).inc()
         now = self._clock()
         disabled = False
         async with self._db.session() as session:
@@ -187,9 +187,9 @@ class CallbackLaneSender:
 
 def callback_lane(db: Database, queue: WorkQueue, budget: RateBudget, clock: Clock, *,
                   sender: CallbackSender | None = None, schedule: RetrySchedule | None = None,
-                  config: LaneConfig | None = None, metrics: Metrics | None = None) -> Lane:
+                  config: LaneConfig | None = None, attempts: Counter | None = None) -> Lane:
     """The callback lane: its own queue and budget (per endpoint: `chat_id`), composer, sender, schedule."""
     schedule = schedule or RetrySchedule()
     return Lane(LaneName.CALLBACK, callbacks.PLATFORM, queue, budget, CallbackComposer(db),
-                CallbackLaneSender(db, sender or CallbackSender(), clock, schedule=schedule, metrics=metrics),
+                CallbackLaneSender(db, sender or CallbackSender(), clock, schedule=schedule, attempts=attempts),
                 retry=schedule, config=config or LaneConfig(), marks_chats=False)

@@ -16,6 +16,7 @@ from typing import Any
 from bot.app import load_intent_model
 from bot.engine import EngineOptions
 from bot.messengers import MissingBotToken, describe
+from bot.metrics_server import MetricsListenError, metrics_listen
 from bot.runner import RunOptions, run_bot, serving_mode
 from bot.runtime import Runtime, open_runtime
 from bot.settings import load_settings
@@ -32,6 +33,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--no-deliver", action="store_true",
                         help="send nothing but replies: leave notices, broadcasts, reminders, deemed service and "
                              "handoffs to `eblagh worker`s (with REDIS_URL)")
+    parser.add_argument("--metrics-listen", type=metrics_listen, metavar="HOST:PORT",
+                        help="serve GET /metrics (Prometheus) there, e.g. 127.0.0.1:9100 (default: off)")
     parser.set_defaults(func=_main)
 
 
@@ -44,7 +47,8 @@ def _main(args: argparse.Namespace) -> int:
     model = load_intent_model(settings)
     print(f"eblagh run: {describe(settings)}, {serving_mode(settings)}; SIGTERM or Ctrl-C stops", file=sys.stderr)
     options = RunOptions(poll_timeout=max(args.poll_timeout, 0), deliver=not args.no_deliver,
-                         engine=EngineOptions(sweep_interval=max(args.delivery_interval, 0.05)))
+                         engine=EngineOptions(sweep_interval=max(args.delivery_interval, 0.05)),
+                         metrics_listen=args.metrics_listen)
     return asyncio.run(_serve(runtime, model, options))
 
 
@@ -57,6 +61,9 @@ async def _serve(runtime: Runtime, model: IntentModel, options: RunOptions) -> i
         return await run_bot(runtime, stop=stop, model=model, options=options)
     except MissingBotToken as error:
         print(error, file=sys.stderr)
+        return 2
+    except MetricsListenError as error:
+        print(f"eblagh run: {error}", file=sys.stderr)
         return 2
     finally:
         await runtime.database.close()

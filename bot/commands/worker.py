@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.log_privacy import private_logs
 from bot.messengers import MissingBotToken, build_messenger, describe
+from bot.metrics_server import MetricsListenError, metrics_listen
 from bot.runtime import open_runtime
 from bot.settings import MissingSecretKey, load_settings
 from bot.worker import WorkerOptions, install_signal_handlers, run_worker
@@ -37,6 +38,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--sweep-interval", type=float, default=defaults.sweep_interval)
     parser.add_argument("--duty-interval", type=float, default=defaults.duty_interval)
     parser.add_argument("--metrics-file", type=Path, help="write this worker's counts as JSON on exit")
+    parser.add_argument("--metrics-listen", type=metrics_listen, metavar="HOST:PORT",
+                        help="serve GET /metrics (Prometheus) there, e.g. 127.0.0.1:9101 (default: off)")
     parser.set_defaults(func=run)
 
 
@@ -60,14 +63,18 @@ def run(args: argparse.Namespace) -> int:
         stop = asyncio.Event()
         install_signal_handlers(stop)
         try:
-            metrics = await run_worker(runtime, sender, stop, options=options)
+            metrics = await run_worker(runtime, sender, stop, options=options, metrics_listen=args.metrics_listen)
         finally:
             await sender.close()
             await runtime.database.close()
         return metrics.as_dict()
 
     with private_logs(settings):
-        counts = asyncio.run(main())
+        try:
+            counts = asyncio.run(main())
+        except MetricsListenError as error:
+            print(f"eblagh worker: {error}", file=sys.stderr)
+            return 2
     if args.metrics_file:
         args.metrics_file.write_text(json.dumps(counts))
     return 0
