@@ -47,8 +47,8 @@ NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
 BINDINGS: Table = ChatBinding.__table__  # type: ignore[attr-defined]
 
 # Spelled out, not bound: a partial index is used only when the query says its condition literally.
-_QUEUED = MESSAGES.c.status == literal_column("'queued'")
-_SENDING = MESSAGES.c.status == literal_column("'sending'")
+IS_QUEUED = MESSAGES.c.status == literal_column("'queued'")
+IS_SENDING = MESSAGES.c.status == literal_column("'sending'")
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ async def claim(session: AsyncSession, ids: Sequence[int], now: datetime, holder
         return []
     result = await session.execute(  # type: ignore[deprecated]
         update(MESSAGES)
-        .where(MESSAGES.c.id.in_(list(ids)), _QUEUED, _due(now))
+        .where(MESSAGES.c.id.in_(list(ids)), IS_QUEUED, _due(now))
         .values(status=DeliveryStatus.SENDING.value, claimed_at=now, claimed_by=holder)
         .returning(*MESSAGES.c))
     return sorted((_claimed(dict(row)) for row in result.mappings().all()), key=lambda c: c.id)
@@ -182,7 +182,7 @@ async def mark_final(session: AsyncSession, message_id: int, status: DeliverySta
 async def holders(session: AsyncSession) -> list[str]:
     """The workers holding claims now (an index of in-flight rows only)."""
     result = await session.execute(  # type: ignore[deprecated]
-        select(MESSAGES.c.claimed_by).where(_SENDING).distinct())
+        select(MESSAGES.c.claimed_by).where(IS_SENDING).distinct())
     return [str(name) for name in result.scalars().all() if name is not None]
 
 
@@ -196,14 +196,14 @@ async def release(session: AsyncSession, gone: Sequence[str], claimed_before: da
     if "" in gone:
         who = or_(who, MESSAGES.c.claimed_by.is_(None))
     result = await session.execute(  # type: ignore[deprecated]
-        update(MESSAGES).where(_SENDING, who, MESSAGES.c.claimed_at < claimed_before)
+        update(MESSAGES).where(IS_SENDING, who, MESSAGES.c.claimed_at < claimed_before)
         .values(status=DeliveryStatus.QUEUED.value, claimed_at=None, claimed_by=None))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def unnamed_claims(session: AsyncSession) -> bool:
     result = await session.execute(  # type: ignore[deprecated]
-        select(MESSAGES.c.id).where(_SENDING, MESSAGES.c.claimed_by.is_(None)).limit(1))
+        select(MESSAGES.c.id).where(IS_SENDING, MESSAGES.c.claimed_by.is_(None)).limit(1))
     return result.first() is not None
 
 
@@ -218,7 +218,7 @@ async def due_page(session: AsyncSession, lane: str, platform: str, now: datetim
     """Queued messages of this lane and destination platform that are due by `now`, oldest due first, from
     `after` on: one range of an index holding queued rows only, however many are waiting for later."""
     query = select(MESSAGES.c.id, MESSAGES.c.next_attempt_at).where(
-        _QUEUED, MESSAGES.c.lane == lane, MESSAGES.c.platform == platform, _due(now))
+        IS_QUEUED, MESSAGES.c.lane == lane, MESSAGES.c.platform == platform, _due(now))
     if after is not None:
         query = query.where(tuple_(MESSAGES.c.next_attempt_at, MESSAGES.c.id) > tuple_(literal(after[0], UTCDateTime()),
                                                                                        literal(after[1])))
@@ -330,7 +330,7 @@ async def cancel_for_chat(session: AsyncSession, platform: str, chat_id: int, re
     """Nothing still queued for this chat goes out (it logged out); in flight, it may still arrive."""
     result = await session.execute(  # type: ignore[deprecated]
         update(MESSAGES)
-        .where(MESSAGES.c.platform == platform, MESSAGES.c.chat_id == chat_id, _QUEUED)
+        .where(MESSAGES.c.platform == platform, MESSAGES.c.chat_id == chat_id, IS_QUEUED)
         .values(status=DeliveryStatus.CANCELLED.value, last_error=reason[:500]))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

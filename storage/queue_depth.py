@@ -10,16 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, case, func, literal_column, select
+from sqlalchemy import case, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Message
-
-MESSAGES: Table = Message.__table__  # type: ignore[attr-defined]
-
-# Spelled out, not bound: a partial index is used only when the query says its condition literally.
-_QUEUED = MESSAGES.c.status == literal_column("'queued'")
-_SENDING = MESSAGES.c.status == literal_column("'sending'")
+from storage.messages import IS_QUEUED, IS_SENDING, MESSAGES
 
 
 @dataclass(frozen=True)
@@ -37,7 +31,7 @@ async def lane_depths(session: AsyncSession, now: datetime) -> list[LaneDepth]:
     waiting = await session.execute(  # type: ignore[deprecated]
         select(MESSAGES.c.lane, MESSAGES.c.platform, func.count(),
                func.sum(case((MESSAGES.c.next_attempt_at <= now, 1), else_=0)), func.min(MESSAGES.c.id))
-        .where(_QUEUED).group_by(MESSAGES.c.lane, MESSAGES.c.platform))
+        .where(IS_QUEUED).group_by(MESSAGES.c.lane, MESSAGES.c.platform))
     queued = {(lane, platform): (int(count), int(due or 0), int(oldest))
               for lane, platform, count, due, oldest in waiting.all()}
     created: dict[int, datetime] = {}
@@ -46,7 +40,7 @@ async def lane_depths(session: AsyncSession, now: datetime) -> list[LaneDepth]:
             select(MESSAGES.c.id, MESSAGES.c.created_at).where(MESSAGES.c.id.in_([v[2] for v in queued.values()])))
         created = {int(row_id): at for row_id, at in rows.all()}
     flying = await session.execute(  # type: ignore[deprecated]
-        select(MESSAGES.c.lane, MESSAGES.c.platform, func.count()).where(_SENDING)
+        select(MESSAGES.c.lane, MESSAGES.c.platform, func.count()).where(IS_SENDING)
         .group_by(MESSAGES.c.lane, MESSAGES.c.platform))
     sending = {(lane, platform): int(count) for lane, platform, count in flying.all()}
     depths = []
