@@ -18,6 +18,8 @@ Handle = Callable[[int, str], Awaitable[None]]
 class ChatLocks(Protocol):
     # True when submitted updates survive this process (another process or a restart can drain them).
     durable: bool
+    # True when draining keeps the update ledger too: a handled update is skipped, a finished one marked.
+    marks_handled: bool
 
     async def submit(self, chat: str, update_id: int, payload: str) -> bool:
         """Queue an update for its chat; False when that update is already queued."""
@@ -39,6 +41,7 @@ class MemoryChatLocks:
     """In one process: a queue per chat and a busy mark; the event loop makes each step atomic."""
 
     durable = False
+    marks_handled = False
 
     def __init__(self) -> None:
         self._queues: dict[str, dict[int, str]] = {}

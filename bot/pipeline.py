@@ -143,14 +143,17 @@ class UpdatePipeline:
     async def _handle(self, update_id: int, payload: str) -> None:
         # Handled meanwhile? Only a shared queue can say yes: another process may have drained it. An
         # in-process queue keeps an update until it is marked and refuses it twice, and `accept` asked
-        # the ledger when it came in, so asking again would only cost a query per update.
-        if self._locks.durable and await self._ledger.is_handled(update_id):
+        # the ledger when it came in, so asking again would only cost a query per update. A queue that
+        # keeps the ledger itself (Redis) skips handled updates and marks finished ones as it drains.
+        marks = self._locks.marks_handled
+        if self._locks.durable and not marks and await self._ledger.is_handled(update_id):
             self.stats.duplicates += 1
             return
         incoming = self._client.parse(json.loads(payload))
         await self._run(incoming)
         self.replies.stop(update_id)
-        await self._ledger.mark_handled(update_id)
+        if not marks:
+            await self._ledger.mark_handled(update_id)
         self.stats.handled += 1
 
     async def _run(self, incoming: Incoming) -> None:

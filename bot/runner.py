@@ -116,11 +116,13 @@ async def _run_bot(runtime: Runtime, *, stop: asyncio.Event, model: Understandin
             state = RedisStateStore[ChatState](redis, decode=ChatState.from_mapping, encode=ChatState.to_mapping)
         app = build_app(runtime, clock=clock, state=state, model=model, plugins=plugins,
                         counter=RedisWindowCounter(redis) if redis is not None else None)
-        locks: ChatLocks = RedisChatLocks(redis) if redis is not None else MemoryChatLocks()
+        locks: ChatLocks
         ledger: UpdateLedger
         if redis is not None:
             ledger = RedisUpdateLedger(redis, key)
+            locks = RedisChatLocks(redis, ledger=ledger)
         else:
+            locks = MemoryChatLocks()
             db_ledger = DatabaseUpdateLedger(runtime.database, key, clock)
             await db_ledger.forget_old()
             ledger = db_ledger

@@ -5,6 +5,11 @@ Whichever process takes the lock handles the queue in update_id order until it i
 is released only by a script that first checks the queue is empty, so an update submitted while
 the holder is finishing is never left behind. The holder renews the lease while it works; a holder
 that dies leaves its queue to the next submit or to a sweep after the lease runs out.
+
+Given the bot's update ledger (storage/redis_updates.py), the same scripts keep it: a queued update
+already marked handled is dropped unhandled (its holder died between the mark and dropping it), and
+finishing an update marks it. That saves the pipeline two round trips per update (is_handled and
+mark_handled), and the mark still comes after the update's replies went out.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
+
+from storage.redis_updates import RedisUpdateLedger
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +39,23 @@ return 0
 # The queue's head, or, when the queue is empty, the release: the lock (if still ours) and the chat's
 # pending mark, atomically, so an update submitted while the holder finishes is never left behind.
 # {1, update_id, payload-or-false}: handle it; {2}: released, the drain is over.
+# ARGV[4]: the ledger's key prefix ('' without one), ARGV[5]: how long a mark is kept, in seconds.
+# (Ledger keys are named here, not in KEYS: one Redis, never a cluster, holds eblagh's keys.)
 _HEAD = """
 local function head()
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0)
-  if #first == 0 then
-    if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
-    redis.call('SREM', KEYS[4], ARGV[2])
-    return {2}
+  while true do
+    local first = redis.call('ZRANGE', KEYS[1], 0, 0)
+    if #first == 0 then
+      if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+      redis.call('SREM', KEYS[4], ARGV[2])
+      return {2}
+    end
+    if ARGV[4] == '' or redis.call('EXISTS', ARGV[4] .. ':' .. first[1]) == 0 then
+      return {1, first[1], redis.call('HGET', KEYS[2], first[1])}
+    end
+    redis.call('ZREM', KEYS[1], first[1])
+    redis.call('HDEL', KEYS[2], first[1])
   end
-  return {1, first[1], redis.call('HGET', KEYS[2], first[1])}
 end
 """
 # Take the chat (lock with a lease) and its first update in one round trip; {0}: someone else holds it.
@@ -48,8 +63,9 @@ _TAKE = _HEAD + """
 if not redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[3]) then return {0} end
 return head()
 """
-# One update done: drop it and give the next (or release), in one round trip.
+# One update done: mark it handled, drop it and give the next (or release), in one round trip.
 _NEXT = _HEAD + """
+if ARGV[4] ~= '' then redis.call('SET', ARGV[4] .. ':' .. ARGV[3], 1, 'EX', ARGV[5], 'NX') end
 redis.call('ZREM', KEYS[1], ARGV[3])
 redis.call('HDEL', KEYS[2], ARGV[3])
 return head()
@@ -71,8 +87,11 @@ class LeaseLost(RuntimeError):
 class RedisChatLocks:
     durable = True
 
-    def __init__(self, client: Redis, *, prefix: str = "eblagh", lease_seconds: float = 30.0) -> None:
+    def __init__(self, client: Redis, *, prefix: str = "eblagh", lease_seconds: float = 30.0,
+                 ledger: RedisUpdateLedger | None = None) -> None:
         self._client = client
+        self.marks_handled = ledger is not None
+        self._ledger_args: list[str | int] = [ledger.key_prefix, ledger.keep_seconds] if ledger else ["", 0]
         self._prefix = f"{prefix}:chat"
         self._lease_ms = int(lease_seconds * 1000)
         self._holder = uuid.uuid4().hex  # this process; each drain adds its own suffix
@@ -99,7 +118,7 @@ class RedisChatLocks:
         keys = [queue, payloads, lock, self._pending]
         token = f"{self._holder}:{uuid.uuid4().hex[:8]}"
         # Two round trips for a chat with one update: take (lock + head), then next (done + release).
-        step = await self._take(keys=keys, args=[token, chat, self._lease_ms])
+        step = await self._take(keys=keys, args=[token, chat, self._lease_ms, *self._ledger_args])
         if int(step[0]) == 0:
             return 0
         lost = asyncio.Event()
@@ -111,7 +130,7 @@ class RedisChatLocks:
                 if payload is not None:
                     await handle(update_id, payload.decode() if isinstance(payload, bytes) else payload)
                     handled += 1
-                step = await self._next(keys=keys, args=[token, chat, update_id])
+                step = await self._next(keys=keys, args=[token, chat, update_id, *self._ledger_args])
                 if lost.is_set():
                     raise LeaseLost(f"lease on chat {chat} ran out while handling")
             return handled

@@ -13,6 +13,12 @@ class RedisUpdateLedger:
     def __init__(self, client: Redis, bot: str, prefix: str = "eblagh") -> None:
         self._client = client
         self._prefix = f"{prefix}:update:{bot}"
+        self.keep_seconds = KEEP_SECONDS
+
+    @property
+    def key_prefix(self) -> str:
+        """Marks are `{key_prefix}:{update_id}` (storage/redis_chat_lock.py keeps them too)."""
+        return self._prefix
 
     async def is_handled(self, update_id: int) -> bool:
         return bool(await self._client.exists(f"{self._prefix}:{update_id}"))

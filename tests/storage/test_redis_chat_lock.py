@@ -101,3 +101,36 @@ async def test_state_and_handled_marks(client: redis.Redis) -> None:
     assert await ledger.is_handled(9) and not await RedisUpdateLedger(client, "telegram:1").is_handled(9)
     assert await ledger.handled_among([8, 9, 10]) == {9}
     assert await RedisUpdateLedger(client, "telegram:1").handled_among([9]) == set()
+
+
+async def test_a_drain_that_keeps_the_ledger_skips_what_was_handled_and_marks_what_it_finishes(
+        client: redis.Redis) -> None:
+    ledger = RedisUpdateLedger(client, "bale:1")
+    locks = RedisChatLocks(client, ledger=ledger)
+    assert locks.marks_handled and not RedisChatLocks(client).marks_handled
+    for update_id in (1, 2, 3):
+        await locks.submit("bale:1:5", update_id, f"u{update_id}")
+    # 2 was handled by a holder that died before dropping it from the queue.
+    await ledger.mark_handled(2)
+    handled: list[int] = []
+    marked_before_next: list[bool] = []
+
+    async def handle(update_id: int, payload: str) -> None:
+        marked_before_next.append(await ledger.is_handled(update_id))
+        handled.append(update_id)
+        if update_id == 3:
+            raise RuntimeError("3 fails: it stays queued and unmarked")
+
+    with pytest.raises(RuntimeError):
+        await locks.drain("bale:1:5", handle)
+    assert handled == [1, 3] and marked_before_next == [False, False]
+    assert await ledger.handled_among([1, 2, 3]) == {1, 2}
+    assert await locks.pending_chats() == ["bale:1:5"]
+    # The next drain takes 3 again, and marks it once it is done.
+    assert await locks.drain("bale:1:5", lambda update_id, payload: _noted(handled, update_id)) == 1
+    assert handled == [1, 3, 3] and await ledger.is_handled(3)
+    assert await locks.pending_chats() == []
+
+
+async def _noted(handled: list[int], update_id: int) -> None:
+    handled.append(update_id)
