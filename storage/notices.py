@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -58,9 +59,13 @@ class CaseRows:
 
 
 async def citizen_with_cases(session: AsyncSession, citizen_id: int) -> tuple[Citizen, list[CaseRows]] | None:
-    """A citizen and their cases (by id), each with its rulings of this citizen: one query; None if no citizen."""
+    """A citizen and their cases (by id), each with its rulings of this citizen: one query; None if no citizen.
+
+    Read for every question: a ruling's full text (up to 50,000 characters) is left unloaded here.
+    """
     result = await session.execute(
         sa_select(Citizen, Case, Ruling, Notice)
+        .options(defer(Ruling.text, raiseload=True))  # type: ignore[arg-type]  # (sqlmodel types it as str)
         .outerjoin(Case, col(Case.citizen_id) == col(Citizen.id))
         .outerjoin(Ruling, (col(Ruling.case_id) == col(Case.id)) & (col(Ruling.citizen_id) == col(Citizen.id)))
         .outerjoin(Notice, col(Notice.ruling_pk) == col(Ruling.id))
