@@ -6,7 +6,6 @@ import logging
 
 from bot.app import App
 from handlers import render, texts
-from handlers.conversation import KnownBinding
 from handlers.events import ButtonTapped, Event, Response
 from services.conversation.flood import Admission
 from services.messaging import MessageSender, OutgoingMessage, SendError
@@ -25,7 +24,7 @@ async def dispatch(app: App, event: Event, sender: MessageSender) -> Response:
         held = await _flood_guard(app, event)
         if held is None:
             citizen_id = await app.outgoing.chat_wrote_again(chat.platform, chat.chat_id)
-            response = await app.conversation.handle(event, KnownBinding(citizen_id))
+            response = await app.conversation.handle(event, citizen_id)
     if held is not None:
         for note in held.messages:
             try:

@@ -78,32 +78,6 @@ class PaymentHandler(Protocol):
     async def succeeded(self, event: PaymentSucceeded) -> Response: ...
 
 
-@dataclass(frozen=True)
-class KnownBinding:
-    """Who the chat is bound to, as read earlier in this same update (None: not bound)."""
-
-    citizen_id: int | None
-
-
-class _ChatCitizen:
-    """The chat's citizen, read at most once per update: from what the caller already read, else here.
-
-    Only for this update: the binding can change between updates (a logout, a login elsewhere, an
-    import), so nothing of it outlives the update; each update still reads it fresh.
-    """
-
-    def __init__(self, notices: NoticeService, chat: Chat, known: KnownBinding | None) -> None:
-        self._notices = notices
-        self._chat = chat
-        self._known = known
-
-    async def get(self) -> int | None:
-        if self._known is None:
-            self._known = KnownBinding(await self._notices.citizen_for_chat(self._chat.platform,
-                                                                           self._chat.chat_id))
-        return self._known.citizen_id
-
-
 class Conversation:
     def __init__(self, *, auth: AuthService, notices: NoticeService, state: StateStore,
                  settings: ConversationSettings, group_notes: GroupNotes,
@@ -121,9 +95,9 @@ class Conversation:
         self._plugins = tuple(plugins)
         self._payments = payments
 
-    async def handle(self, event: Event, known: KnownBinding | None = None) -> Response:
-        """`known`: the chat's binding as the caller read it in this update, so it is not read twice."""
-        bound = _ChatCitizen(self._notices, event.chat, known)
+    async def handle(self, event: Event, bound: int | None) -> Response:
+        """`bound`: the citizen the chat is bound to (None: not bound), as the caller read it at the start
+        of this update (services/delivery/outgoing.py), so it is read once per update and never kept."""
         try:
             if self._is_staff_chat(event.chat):
                 return await self._in_staff_chat(event)
@@ -195,7 +169,7 @@ class Conversation:
                 return answer
         return None
 
-    async def _on_command(self, event: CommandReceived, bound: _ChatCitizen) -> Response:
+    async def _on_command(self, event: CommandReceived, bound: int | None) -> Response:
         answer = await self._first_plugin_answer(lambda plugin: plugin.command(event))
         if answer is not None:
             return answer
@@ -219,8 +193,8 @@ class Conversation:
             return Response([OutgoingMessage(texts.CANCELLED, remove_keyboard=True)])
         return Response([OutgoingMessage(texts.UNKNOWN_COMMAND)])
 
-    async def _start(self, chat: Chat, args: str, bound: _ChatCitizen) -> Response:
-        if await bound.get() is not None:
+    async def _start(self, chat: Chat, args: str, bound: int | None) -> Response:
+        if bound is not None:
             return Response([OutgoingMessage(texts.WELCOME_BACK.format(name_part=""), buttons=render.main_menu())])
         await self._state.save(chat.platform, chat.chat_id, ChatState(Step.AWAITING_NATIONAL_ID))
         if args.strip() and _LOOKS_LIKE_ID.match(to_ascii_digits(strip_invisible(args))):
@@ -245,11 +219,11 @@ class Conversation:
         return Response([OutgoingMessage(texts.ASK_CONTACT.format(masked=render.fa(check.nid_masked)),
                                          request_contact=texts.BUTTON_SHARE_CONTACT)])
 
-    async def _on_contact(self, event: ContactShared, bound: _ChatCitizen) -> Response:
+    async def _on_contact(self, event: ContactShared, bound: int | None) -> Response:
         chat = event.chat
         state = await self._state.load(chat.platform, chat.chat_id)
         if state.step is not Step.AWAITING_CONTACT or "nid_hash" not in state.data:
-            if await bound.get() is not None:
+            if bound is not None:
                 return Response([OutgoingMessage(texts.BOUND_FALLBACK, buttons=render.main_menu(),
                                                  remove_keyboard=True)])
             await self._state.save(chat.platform, chat.chat_id, ChatState(Step.AWAITING_NATIONAL_ID))
@@ -287,7 +261,7 @@ class Conversation:
 
     # Free text ----------------------------------------------------------------------------------
 
-    async def _on_text(self, event: TextReceived, bound: _ChatCitizen) -> Response:
+    async def _on_text(self, event: TextReceived, bound: int | None) -> Response:
         answer = await self._first_plugin_answer(lambda plugin: plugin.text(event))
         if answer is not None:
             return answer
@@ -301,18 +275,17 @@ class Conversation:
             if looks_like_id and len(clean_national_id(text)) == 10:
                 return await self._national_id(chat, text)
             return Response([OutgoingMessage(texts.CONTACT_TYPED_INSTEAD, request_contact=texts.BUTTON_SHARE_CONTACT)])
-        citizen_id = await bound.get()
-        if citizen_id is None and looks_like_id:
+        if bound is None and looks_like_id:
             return await self._national_id(chat, text)
         if self._questions is not None:
-            return await self._questions.answer(chat, text, citizen_id)
-        if citizen_id is None:
+            return await self._questions.answer(chat, text, bound)
+        if bound is None:
             return Response([OutgoingMessage(texts.UNBOUND_TEXT)])
         return Response([OutgoingMessage(texts.BOUND_FALLBACK, buttons=render.main_menu())])
 
     # Taps ---------------------------------------------------------------------------------------
 
-    async def _on_tap(self, event: ButtonTapped, bound: _ChatCitizen) -> Response:
+    async def _on_tap(self, event: ButtonTapped, bound: int | None) -> Response:
         chat = event.chat
         tap = decode(event.data)
         if tap is None:
@@ -330,11 +303,10 @@ class Conversation:
         elif tap.action is Action.LOGIN:
             reply = await self._start(chat, "", bound)
         else:
-            citizen_id = await bound.get()
             extra = await self._first_plugin_answer(
-                lambda plugin: plugin.tap(chat, tap.action, tap.payload, citizen_id))
+                lambda plugin: plugin.tap(chat, tap.action, tap.payload, bound))
             if extra is None and self._extra_taps is not None:
-                extra = await self._extra_taps.tap(chat, tap.action, tap.payload, citizen_id)
+                extra = await self._extra_taps.tap(chat, tap.action, tap.payload, bound)
             if extra is None:
                 return Response(tap_answer=texts.UNKNOWN_BUTTON)
             reply = extra

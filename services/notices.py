@@ -77,11 +77,6 @@ class NoticeService:
                           ruling.issued_on, ruling.summary, ruling.fine_amount_rials, notice.viewed_at,
                           notice.first_delivered_at, info)
 
-    async def citizen_for_chat(self, platform: str, chat_id: int) -> int | None:
-        async with self._db.reading() as session:
-            binding = await citizens.find_active_binding(session, platform, chat_id)
-            return binding.citizen_id if binding else None
-
     async def list_for_chat(self, platform: str, chat_id: int) -> list[NoticeView] | None:
         """The bound citizen's notices, newest first; None when the chat is not bound."""
         now = self._clock()

@@ -11,6 +11,7 @@ from handlers import texts
 from handlers.callbacks import Action, encode
 from services.messaging import TEXT_LIMIT
 from services.privacy import Hasher
+from storage import citizens as citizen_store
 from storage.database import Database
 from storage.models import AuthAttempt, Message, Notice, Receipt
 from tests.botapi.rules import parse_html
@@ -124,7 +125,8 @@ async def test_someone_elses_contact_is_refused(db: Database, secret: bytes) -> 
     reply = await person.shares(MOBILE, owner=999)
     assert _texts(reply) == texts.CONTACT_NOT_OWN
     assert reply.messages[0].request_contact
-    assert await app.notices.citizen_for_chat("telegram", 503) is None
+    async with db.session() as session:
+        assert await citizen_store.find_active_binding(session, "telegram", 503) is None
 
 
 async def test_unknown_id_and_wrong_phone_read_the_same(db: Database, secret: bytes) -> None:
