@@ -61,18 +61,14 @@ class CaseService:
             found = await notices.citizen_with_cases(session, citizen_id)  # one query, however many cases
         if found is None:
             return None
-        citizen, rows = found
-        cases = []
-        for row in rows:
-            rulings = tuple(
-                RulingView(ruling.ruling_id, notice.id if notice else None, ruling.commission, ruling.kind,
-                           ruling.issued_on, ruling.fine_amount_rials, ruling.summary,
-                           bool(notice and notice.viewed_at),
-                           service_info(self._policy, commission=ruling.commission,
-                                        first_delivered_at=notice.first_delivered_at if notice else None,
-                                        viewed_at=notice.viewed_at if notice else None, now=now))
-                for ruling, notice in row.rulings)
-            case = row.case
-            cases.append(CaseView(case.case_number, case.status, case.district, case.address, case.violation,
-                                  case.hearing_at, rulings))
-        return CitizenOverview(citizen_id, citizen.full_name, citizen.nid_masked, citizen.district, tuple(cases))
+        cases = tuple(
+            CaseView(case.case_number, case.status, case.district, case.address, case.violation, case.hearing_at,
+                     tuple(RulingView(ruling.ruling_id, ruling.notice_id, ruling.commission, ruling.kind,
+                                      ruling.issued_on, ruling.fine_amount_rials, ruling.summary,
+                                      ruling.viewed_at is not None,
+                                      service_info(self._policy, commission=ruling.commission,
+                                                   first_delivered_at=ruling.first_delivered_at,
+                                                   viewed_at=ruling.viewed_at, now=now))
+                           for ruling in case.rulings))
+            for case in found.cases)
+        return CitizenOverview(citizen_id, found.full_name, found.nid_masked, found.district, cases)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy import select as sa_select
-from sqlalchemy import update
-from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -50,38 +49,87 @@ async def list_notice_rows(session: AsyncSession, citizen_id: int) -> list[Notic
     return [NoticeRow(*row) for row in result.all()]
 
 
-@dataclass(frozen=True)
-class CaseRows:
-    """One case of a citizen with its rulings (oldest first), each with its notice (None: never made one)."""
+@dataclass(frozen=True, slots=True)
+class RulingFacts:
+    """A ruling of a citizen as every question reads it, with its notice's times (None: no notice yet)."""
 
-    case: Case
-    rulings: list[tuple[Ruling, Notice | None]]
+    ruling_id: str
+    commission: str
+    kind: str
+    issued_on: date
+    fine_amount_rials: int | None
+    summary: str
+    notice_id: int | None
+    first_delivered_at: datetime | None
+    viewed_at: datetime | None
 
 
-async def citizen_with_cases(session: AsyncSession, citizen_id: int) -> tuple[Citizen, list[CaseRows]] | None:
-    """A citizen and their cases (by id), each with its rulings of this citizen: one query; None if no citizen.
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """One case of a citizen with its rulings of this citizen, oldest first."""
 
-    Read for every question: a ruling's full text (up to 50,000 characters) is left unloaded here.
-    """
-    result = await session.execute(
-        sa_select(Citizen, Case, Ruling, Notice)
-        .options(defer(Ruling.text, raiseload=True))  # type: ignore[arg-type]  # (sqlmodel types it as str)
-        .outerjoin(Case, col(Case.citizen_id) == col(Citizen.id))
-        .outerjoin(Ruling, (col(Ruling.case_id) == col(Case.id)) & (col(Ruling.citizen_id) == col(Citizen.id)))
-        .outerjoin(Notice, col(Notice.ruling_pk) == col(Ruling.id))
-        .where(col(Citizen.id) == citizen_id)
-        .order_by(col(Case.id), col(Ruling.issued_on), col(Ruling.id))
-    )
-    citizen: Citizen | None = None
-    cases: dict[int, CaseRows] = {}
-    for found, case, ruling, notice in result.all():
-        citizen = found
-        if case is None:
+    case_number: str
+    status: str
+    district: int | None
+    address: str
+    violation: str
+    hearing_at: datetime | None
+    rulings: list[RulingFacts]
+
+
+@dataclass(frozen=True, slots=True)
+class CitizenFacts:
+    full_name: str
+    nid_masked: str
+    district: int | None
+    cases: list[CaseFacts]
+
+
+# Read for every question, so a Core statement built once: plain columns (no identity map, no instance
+# state, no ORM compile step, no statement built and cache-keyed per call), and never a ruling's full text
+# (up to 50,000 characters).
+_CITIZENS: Table = Citizen.__table__  # type: ignore[attr-defined]
+_CASES: Table = Case.__table__  # type: ignore[attr-defined]
+_RULINGS: Table = Ruling.__table__  # type: ignore[attr-defined]
+_NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
+_OVERVIEW = (
+    sa_select(_CITIZENS.c.full_name, _CITIZENS.c.nid_masked, _CITIZENS.c.district,
+              _CASES.c.id, _CASES.c.case_number, _CASES.c.status, _CASES.c.district, _CASES.c.address,
+              _CASES.c.violation, _CASES.c.hearing_at,
+              _RULINGS.c.id, _RULINGS.c.ruling_id, _RULINGS.c.commission, _RULINGS.c.kind, _RULINGS.c.issued_on,
+              _RULINGS.c.fine_amount_rials, _RULINGS.c.summary,
+              _NOTICES.c.id, _NOTICES.c.first_delivered_at, _NOTICES.c.viewed_at)
+    .select_from(
+        _CITIZENS
+        .outerjoin(_CASES, _CASES.c.citizen_id == _CITIZENS.c.id)
+        .outerjoin(_RULINGS, (_RULINGS.c.case_id == _CASES.c.id) & (_RULINGS.c.citizen_id == _CITIZENS.c.id))
+        .outerjoin(_NOTICES, _NOTICES.c.ruling_pk == _RULINGS.c.id))
+    .where(_CITIZENS.c.id == bindparam("citizen_id"))
+    .order_by(_CASES.c.id, _RULINGS.c.issued_on, _RULINGS.c.id)
+)
+
+
+async def citizen_with_cases(session: AsyncSession, citizen_id: int) -> CitizenFacts | None:
+    """A citizen and their cases (by id), each with its rulings of this citizen: one query; None if no citizen."""
+    connection = await session.connection()
+    result = await connection.execute(_OVERVIEW, {"citizen_id": citizen_id})
+    citizen: CitizenFacts | None = None
+    cases: dict[int, CaseFacts] = {}
+    for (full_name, nid_masked, citizen_district, case_pk, case_number, status, district, address, violation,
+         hearing_at, ruling_pk, ruling_id, commission, kind, issued_on, fine, summary,
+         notice_id, first_delivered_at, viewed_at) in result.tuples():
+        if citizen is None:
+            citizen = CitizenFacts(full_name, nid_masked, citizen_district, [])
+        if case_pk is None:
             continue
-        rows = cases.setdefault(case.id, CaseRows(case, []))
-        if ruling is not None:
-            rows.rulings.append((ruling, notice))
-    return (citizen, list(cases.values())) if citizen is not None else None
+        case = cases.get(case_pk)
+        if case is None:
+            case = cases[case_pk] = CaseFacts(case_number, status, district, address, violation, hearing_at, [])
+            citizen.cases.append(case)
+        if ruling_pk is not None:
+            case.rulings.append(RulingFacts(ruling_id, commission, kind, issued_on, fine, summary,
+                                            notice_id, first_delivered_at, viewed_at))
+    return citizen
 
 
 async def record_first_view(session: AsyncSession, notice_id: int, *, platform: str, chat_id: int,
