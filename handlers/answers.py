@@ -61,12 +61,11 @@ class Answers:
 
     # The QuestionAnswerer side ------------------------------------------------------------------
 
-    async def answer(self, chat: Chat, text: str, citizen_id: int | None) -> Response:
+    async def answer(self, chat: Chat, text: str, citizen_id: int | None, recalled: CaseContext | None) -> Response:
         analysis = self._model.analyze(text)
         overview = await self._cases.overview(citizen_id) if citizen_id is not None else None
         case_numbers = [str(e.value) for e in analysis.entities if e.type == "case_number"]
-        context = await self._recall(chat, citizen_id)
-        plan = followups.plan(text, _intents_to_answer(analysis), case_numbers, context, overview)
+        plan = followups.plan(text, _intents_to_answer(analysis), case_numbers, recalled, overview)
         intents = plan.intents
         if not intents:
             return Response([self._not_understood(analysis)])

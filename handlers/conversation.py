@@ -31,7 +31,7 @@ from nlp.digits import strip_invisible, to_ascii_digits
 from nlp.identifiers import clean_national_id
 from services.auth import AuthOutcome, AuthService
 from services.conversation.chat_scope import GroupNotes
-from services.conversation.followups import FollowUps
+from services.conversation.followups import CaseContext, FollowUps
 from services.conversation.state import ChatState, StateStore, Step
 from services.messaging import Button, OutgoingMessage
 from services.notices import NoticeService, OpenRefusal
@@ -45,7 +45,9 @@ _LOOKS_LIKE_ID = re.compile(r"^[\s\d\-_.\u200c]{8,16}$")
 class QuestionAnswerer(Protocol):
     """Answers free text (issue: Persian questions). Absent, a short fallback is used."""
 
-    async def answer(self, chat: Chat, text: str, citizen_id: int | None) -> Response: ...
+    async def answer(self, chat: Chat, text: str, citizen_id: int | None, recalled: CaseContext | None) -> Response:
+        """`recalled`: the case the chat last talked about, if recent and this citizen's (FollowUps.recent)."""
+        ...
 
 
 class TapHandler(Protocol):
@@ -267,7 +269,7 @@ class Conversation:
             return answer
         chat = event.chat
         text = event.text.strip()
-        state = await self._state.load(chat.platform, chat.chat_id)
+        state, context = await self._state.load_with_context(chat.platform, chat.chat_id)
         looks_like_id = bool(_LOOKS_LIKE_ID.match(to_ascii_digits(strip_invisible(text))))
         if state.step is Step.AWAITING_NATIONAL_ID:
             return await self._national_id(chat, text)
@@ -278,7 +280,8 @@ class Conversation:
         if bound is None and looks_like_id:
             return await self._national_id(chat, text)
         if self._questions is not None:
-            return await self._questions.answer(chat, text, bound)
+            recalled = self._followups.recent(context, bound) if self._followups is not None else None
+            return await self._questions.answer(chat, text, bound, recalled)
         if bound is None:
             return Response([OutgoingMessage(texts.UNBOUND_TEXT)])
         return Response([OutgoingMessage(texts.BOUND_FALLBACK, buttons=render.main_menu())])

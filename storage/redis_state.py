@@ -38,6 +38,15 @@ class RedisStateStore(Generic[T]):
         raw = await self._client.hgetall(self._key(platform, chat_id))  # type: ignore[misc]
         return self._decode({_text(k): _text(v) for k, v in raw.items()})
 
+    async def load_with_context(self, platform: str, chat_id: int) -> tuple[T, dict[str, str]]:
+        # Two reads in one round trip; no MULTI: each key is read whole, and a chat's updates are serialised.
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self._key(platform, chat_id))
+            pipe.hgetall(self._context_key(platform, chat_id))
+            state, context = await pipe.execute()
+        return self._decode({_text(k): _text(v) for k, v in state.items()}), \
+            {_text(k): _text(v) for k, v in context.items()}
+
     async def save(self, platform: str, chat_id: int, state: T) -> None:
         key = self._key(platform, chat_id)
         # Replace, not merge: a field the new state lacks must not survive from the old one.

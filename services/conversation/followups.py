@@ -62,7 +62,13 @@ class FollowUps:
         """The chat's context if it is recent and belongs to `citizen_id` (the chat's citizen now)."""
         if citizen_id is None:
             return None
-        context = CaseContext.from_mapping(await self._store.load_context(platform, chat_id))
+        return self.recent(await self._store.load_context(platform, chat_id), citizen_id)
+
+    def recent(self, mapping: dict[str, str], citizen_id: int | None) -> CaseContext | None:
+        """`recall` on a context already read (StateStore.load_with_context): the same checks."""
+        if citizen_id is None:
+            return None
+        context = CaseContext.from_mapping(mapping)
         if context is None or context.citizen_id != citizen_id:
             return None
         if self._clock() - context.at > self._window:

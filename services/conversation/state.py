@@ -38,6 +38,10 @@ class ChatState:
 class StateStore(Protocol):
     async def load(self, platform: str, chat_id: int) -> ChatState: ...
 
+    async def load_with_context(self, platform: str, chat_id: int) -> tuple[ChatState, dict[str, str]]:
+        """The step and the case context together (one round trip on Redis): what a free-text message reads."""
+        ...
+
     async def save(self, platform: str, chat_id: int, state: ChatState) -> None: ...
 
     async def clear(self, platform: str, chat_id: int) -> None: ...
@@ -64,6 +68,9 @@ class MemoryStateStore:
             self._states.pop((platform, chat_id), None)
             return ChatState()
         return ChatState.from_mapping(dict(entry[1]))
+
+    async def load_with_context(self, platform: str, chat_id: int) -> tuple[ChatState, dict[str, str]]:
+        return await self.load(platform, chat_id), await self.load_context(platform, chat_id)
 
     async def save(self, platform: str, chat_id: int, state: ChatState) -> None:
         self._states[(platform, chat_id)] = (time.monotonic() + self._ttl, state.to_mapping())

@@ -86,3 +86,18 @@ def test_a_context_round_trips() -> None:
     for context in (CaseContext(3, "1403051234", "fine_amount", at), CaseContext(3, None, "hearing_date", at),
                     CaseContext(3, "1403051234", None, at)):
         assert CaseContext.from_mapping(context.to_mapping()) == context
+
+
+async def test_a_free_text_message_reads_the_step_and_the_context_together(store: StateStore) -> None:
+    clock = Clock()
+    followups = FollowUps(store, clock)
+    assert await store.load_with_context("telegram", 7) == (ChatState(), {})
+    await store.save("telegram", 7, STEP)
+    await followups.remember("telegram", 7, 3, case_number="1403051234", intent="fine_amount")
+    state, context = await store.load_with_context("telegram", 7)
+    assert state == STEP
+    assert context == await store.load_context("telegram", 7)
+    assert followups.recent(context, 3) == CaseContext(3, "1403051234", "fine_amount", clock.now)
+    assert followups.recent(context, 4) is None  # the same checks as recall: another citizen's context
+    await followups.forget("telegram", 7)
+    assert await store.load_with_context("telegram", 7) == (STEP, {})
