@@ -34,6 +34,11 @@ from services.messaging import SendError
 
 log = logging.getLogger(__name__)
 
+# Updates parsed on accept and kept for their handling in this process, so each is parsed once (the
+# library's model validation is a tenth of an answer's CPU). Bounded: an update another process drains
+# (a shared Redis queue) is never handled here, and the oldest entry goes first.
+PARSED_KEPT = 4096
+
 
 @dataclass
 class PipelineStats:
@@ -54,6 +59,7 @@ class UpdatePipeline:
         self._ledger = ledger
         self._bot_key = bot_key
         self._tasks: set[asyncio.Task[None]] = set()
+        self._parsed: dict[int, Incoming] = {}  # update_id -> its parse on accept, until handled here
         self.stats = PipelineStats()
         self.replies = ReplyTimer()  # accepted -> replies sent, for the metrics (bot/metrics_server.py)
 
@@ -95,13 +101,20 @@ class UpdatePipeline:
             self.stats.accepted += 1
             return True
         chat = f"{self._bot_key}:{incoming.event.chat.chat_id}"
+        self._keep_parsed(update_id, incoming)  # before submitting: a holder may take it before submit returns
         if not await self._locks.submit(chat, update_id, json.dumps(raw, ensure_ascii=False)):
+            self._parsed.pop(update_id, None)
             self.stats.duplicates += 1
             return False
         self.stats.accepted += 1
         self.replies.start(update_id)
         self.drain_soon(chat)
         return True
+
+    def _keep_parsed(self, update_id: int, incoming: Incoming) -> None:
+        self._parsed[update_id] = incoming
+        if len(self._parsed) > PARSED_KEPT:
+            del self._parsed[next(iter(self._parsed))]
 
     def drain_soon(self, chat: str) -> None:
         self._spawn(self._drain(chat))
@@ -146,10 +159,11 @@ class UpdatePipeline:
         # the ledger when it came in, so asking again would only cost a query per update. A queue that
         # keeps the ledger itself (Redis) skips handled updates and marks finished ones as it drains.
         marks = self._locks.marks_handled
+        parsed = self._parsed.pop(update_id, None)
         if self._locks.durable and not marks and await self._ledger.is_handled(update_id):
             self.stats.duplicates += 1
             return
-        incoming = self._client.parse(json.loads(payload))
+        incoming = parsed or self._client.parse(json.loads(payload))
         await self._run(incoming)
         self.replies.stop(update_id)
         if not marks:

@@ -96,3 +96,33 @@ async def test_a_polled_batch_skips_what_was_handled_and_each_update_is_handled_
     assert await pipeline.accept_batch([{"update_id": 22}, {"update_id": 24}]) == 1
     await pipeline.settle()
     assert [callback for callback, _ in messenger.answers] == ["q22", "q23", "q24"]
+
+
+class CountingClient(Client):
+    def __init__(self) -> None:
+        self.parsed: list[int] = []
+
+    def parse(self, raw: RawUpdate) -> Incoming:
+        self.parsed.append(raw["update_id"])
+        return super().parse(raw)
+
+
+async def test_an_update_is_parsed_once_where_it_is_accepted_and_handled(sqlite_db: Database, secret: bytes) -> None:
+    settings = Settings(_env_file=None, SECRET_KEY=secret.decode())  # type: ignore[call-arg]
+    app = build_app(Runtime(settings=settings, database=sqlite_db, hasher=Hasher(secret)), clock=Clock())
+    messenger = Messenger()
+    ledger = DatabaseUpdateLedger(sqlite_db, "telegram:1", Clock())
+    client = CountingClient()
+    pipeline = UpdatePipeline(app, client, PatientSender(messenger), MemoryChatLocks(), ledger, "telegram:1")
+    assert await pipeline.accept_batch([{"update_id": 31}, {"update_id": 32}]) == 2
+    await pipeline.settle()
+    assert client.parsed == [31, 32] and pipeline.stats.handled == 2
+
+    # Queued by another process (a shared queue): parsed from its payload when handled here.
+    locks = MemoryChatLocks()
+    here = UpdatePipeline(app, client, PatientSender(messenger), locks, ledger, "telegram:1")
+    assert await locks.submit("telegram:1:7", 33, json.dumps({"update_id": 33}))
+    here.drain_soon("telegram:1:7")
+    await here.settle()
+    assert client.parsed == [31, 32, 33] and here.stats.handled == 1
+    assert [callback for callback, _ in messenger.answers] == ["q31", "q32", "q33"]
