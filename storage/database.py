@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,13 @@ def _ping_postgresql(_dbapi_connection: Any, _record: Any, proxy: Any) -> None:
         raise DisconnectionError(str(error)) from error
 
 
+@dataclass
+class _Unit:
+    connection: AsyncConnection
+    task: asyncio.Task[object] | None
+    autocommit: bool = False  # its connection is switched to autocommit for reads (PostgreSQL)
+
+
 class Database:
     """One engine and its session factory; created by the composition root, passed in."""
 
@@ -99,9 +107,8 @@ class Database:
         self.proof_key = proof_key
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False,
                                             info={"proof_key": proof_key} if proof_key else None)
-        # The connection of the unit of work in progress (see `unit`), with the task that opened it.
-        self._unit: ContextVar[tuple[AsyncConnection, asyncio.Task[object] | None] | None] = ContextVar(
-            f"eblagh_unit_{id(self)}", default=None)
+        # The unit of work in progress (see `unit`): its connection and the task that opened it.
+        self._unit: ContextVar[_Unit | None] = ContextVar(f"eblagh_unit_{id(self)}", default=None)
 
     @property
     def dialect(self) -> str:
@@ -117,21 +124,21 @@ class Database:
         unit short: the connection is held until it ends (never across a send to the messenger). A nested
         unit joins the outer one; a task started inside uses the pool as usual, never the unit's connection.
         """
-        if self._current() is not None:
+        if self._held() is not None:
             yield
             return
-        async with self.engine.connect() as connection:
-            token = self._unit.set((connection, asyncio.current_task()))
+        async with self.engine.connect() as connection:  # (returned to the pool at its own isolation level)
+            token = self._unit.set(_Unit(connection, asyncio.current_task()))
             try:
                 yield
             finally:
                 self._unit.reset(token)
 
-    def _current(self) -> AsyncConnection | None:
+    def _held(self) -> _Unit | None:
         held = self._unit.get()
-        if held is None or held[1] is not asyncio.current_task():
+        if held is None or held.task is not asyncio.current_task():
             return None
-        return held[0]
+        return held
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
@@ -142,29 +149,32 @@ class Database:
         a read sees is the same; what is saved is two round trips per session. On SQLite this is
         `session()`: its reads open no transaction there (storage/sqlite_driver.py).
         """
-        connection = self._current()
-        if self.dialect != "postgresql" or (connection is not None and connection.in_transaction()):
+        unit = self._held()
+        if self.dialect != "postgresql" or (unit is not None and unit.connection.in_transaction()):
             async with self.session() as session:  # (inside another session's transaction: join it)
                 yield session
             return
-        if connection is None:
+        if unit is None:
             async with self.engine.connect() as own:
                 await own.execution_options(isolation_level="AUTOCOMMIT")  # reset when pooled again
                 async with self._sessions(bind=own) as session:
                     yield session
             return
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            async with self._sessions(bind=connection) as session:
-                yield session
-        finally:
-            await connection.execution_options(isolation_level=connection.default_isolation_level)
+        # A unit's reads in a row share one switch to autocommit; its next `session()` switches back.
+        if not unit.autocommit:
+            await unit.connection.execution_options(isolation_level="AUTOCOMMIT")
+            unit.autocommit = True
+        async with self._sessions(bind=unit.connection) as session:
+            yield session
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: committed when the block ends normally, rolled back otherwise."""
-        connection = self._current()
-        factory = self._sessions if connection is None else partial(self._sessions, bind=connection)
+        unit = self._held()
+        if unit is not None and unit.autocommit:
+            await unit.connection.execution_options(isolation_level=unit.connection.default_isolation_level)
+            unit.autocommit = False
+        factory = self._sessions if unit is None else partial(self._sessions, bind=unit.connection)
         async with factory() as session:
             try:
                 yield session

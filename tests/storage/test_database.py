@@ -70,10 +70,11 @@ async def test_reads_take_no_transaction_and_writes_still_do(pg_db: Database, se
         await citizen_store.bind_chat(session, citizen.id or 0, "bale", 9, 9, datetime.now(UTC))
     for unit in (False, True):
         async with pg_db.unit() if unit else _nothing():
-            async with pg_db.reading() as session:
-                found = await citizen_store.find_active_binding(session, "bale", 9)
-                assert found is not None and found.citizen_id == citizen.id
-                assert not await _in_transaction(session)  # no BEGIN/COMMIT round trips for a read
+            for _ in range(2):  # (in a unit, reads in a row share the connection's switch to autocommit)
+                async with pg_db.reading() as session:
+                    found = await citizen_store.find_active_binding(session, "bale", 9)
+                    assert found is not None and found.citizen_id == citizen.id
+                    assert not await _in_transaction(session)  # no BEGIN/COMMIT round trips for a read
             # A write after a read on the same connection is a transaction again: all or nothing.
             with pytest.raises(RuntimeError):
                 async with pg_db.session() as session:
@@ -84,6 +85,18 @@ async def test_reads_take_no_transaction_and_writes_still_do(pg_db: Database, se
             async with pg_db.session() as session:
                 rows = await session.exec(text("SELECT count(*) FROM citizens"))  # type: ignore[call-overload]
                 assert rows.one()[0] == 1
+                assert await _in_transaction(session)
+            async with pg_db.reading() as session:  # and a read after a write takes none again
+                assert await citizen_store.find_active_binding(session, "bale", 9) is not None
+                assert not await _in_transaction(session)
+    # A unit that ended on a read gave its connection back at the pool's own isolation level.
+    async with pg_db.unit():
+        async with pg_db.reading() as session:
+            assert not await _in_transaction(session)
+    for _ in range(3):
+        async with pg_db.session() as session:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            assert await _in_transaction(session)
 
 
 @pytest.mark.postgres
