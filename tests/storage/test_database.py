@@ -1,3 +1,4 @@
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -7,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.privacy import Hasher
 from storage import citizens as citizen_store
-from storage.database import Database, async_url
+from storage.database import PING_BYPASS_SECONDS, Database, async_url
 from tests.factories import create_citizen
 
 
@@ -90,9 +91,8 @@ async def test_reads_take_no_transaction_and_writes_still_do(pg_db: Database, se
                 assert await citizen_store.find_active_binding(session, "bale", 9) is not None
                 assert not await _in_transaction(session)
     # A unit that ended on a read gave its connection back at the pool's own isolation level.
-    async with pg_db.unit():
-        async with pg_db.reading() as session:
-            assert not await _in_transaction(session)
+    async with pg_db.unit(), pg_db.reading() as session:
+        assert not await _in_transaction(session)
     for _ in range(3):
         async with pg_db.session() as session:
             await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
@@ -108,9 +108,27 @@ async def test_a_connection_the_server_dropped_is_replaced_before_use(pg_db: Dat
             pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         # Back in the pool, idle, and killed from outside (as a server restart does).
         await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await asyncio.sleep(PING_BYPASS_SECONDS + 0.1)  # (past the window in which a checkout takes it unpinged)
     async with pg_db.session() as session:  # no error: the checkout ping saw it gone and reconnected
         rows = await session.exec(text("SELECT pg_backend_pid()"))  # type: ignore[call-overload]
         assert rows.one()[0] != pid
+
+
+@pytest.mark.postgres
+async def test_a_connection_in_use_a_moment_ago_is_taken_without_a_ping(pg_db: Database) -> None:
+    pinged: list[str] = []
+    async with pg_db.engine.connect() as connection:  # a new connection (pinged before this listens)
+        raw = await connection.get_raw_connection()
+        raw.driver_connection.add_query_logger(lambda record: pinged.append(record.query))
+    async with pg_db.engine.connect():  # given back just now: taken as it is
+        pass
+    await asyncio.sleep(0.05)
+    assert pinged == []
+    await asyncio.sleep(PING_BYPASS_SECONDS)
+    async with pg_db.engine.connect():  # idle for longer: one ping
+        pass
+    await asyncio.sleep(0.05)
+    assert pinged == [";"]
 
 
 @asynccontextmanager
