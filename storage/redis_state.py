@@ -6,11 +6,13 @@ services.state.StateStore structurally.
 
 The case context for follow-up questions has its own key per chat (`eblagh:context:...`), so saving
 or clearing a step never touches it and the reverse; its expiry only frees memory (the service that
-reads it decides freshness by its own clock).
+reads it decides freshness by its own clock). It is one JSON string, written by one SET ... EX (it is
+written after most answers); a hash left by an older version reads as no context until overwritten.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -42,10 +44,11 @@ class RedisStateStore(Generic[T]):
         # Two reads in one round trip; no MULTI: each key is read whole, and a chat's updates are serialised.
         async with self._client.pipeline(transaction=False) as pipe:
             pipe.hgetall(self._key(platform, chat_id))
-            pipe.hgetall(self._context_key(platform, chat_id))
-            state, context = await pipe.execute()
-        return self._decode({_text(k): _text(v) for k, v in state.items()}), \
-            {_text(k): _text(v) for k, v in context.items()}
+            pipe.get(self._context_key(platform, chat_id))
+            state, context = await pipe.execute(raise_on_error=False)
+        if isinstance(state, Exception):
+            raise state
+        return self._decode({_text(k): _text(v) for k, v in state.items()}), _context(context)
 
     async def save(self, platform: str, chat_id: int, state: T) -> None:
         key = self._key(platform, chat_id)
@@ -63,19 +66,29 @@ class RedisStateStore(Generic[T]):
         return f"{self._context_prefix}:{platform}:{chat_id}"
 
     async def load_context(self, platform: str, chat_id: int) -> dict[str, str]:
-        raw = await self._client.hgetall(self._context_key(platform, chat_id))  # type: ignore[misc]
-        return {_text(k): _text(v) for k, v in raw.items()}
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.get(self._context_key(platform, chat_id))
+            (context,) = await pipe.execute(raise_on_error=False)
+        return _context(context)
 
     async def save_context(self, platform: str, chat_id: int, mapping: dict[str, str]) -> None:
-        key = self._context_key(platform, chat_id)
-        async with self._client.pipeline(transaction=True) as pipe:
-            pipe.delete(key)
-            pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]
-            pipe.expire(key, self._context_ttl)
-            await pipe.execute()
+        await self._client.set(self._context_key(platform, chat_id), json.dumps(mapping), ex=self._context_ttl)
 
     async def clear_context(self, platform: str, chat_id: int) -> None:
         await self._client.delete(self._context_key(platform, chat_id))
+
+
+def _context(stored: object) -> dict[str, str]:
+    """A stored context, or {} for none, a damaged one or an older version's hash (WRONGTYPE)."""
+    if not isinstance(stored, (bytes, str)):
+        return {}
+    try:
+        mapping = json.loads(stored)
+    except ValueError:
+        return {}
+    if not isinstance(mapping, dict):
+        return {}
+    return {str(k): str(v) for k, v in mapping.items()}
 
 
 def _text(value: bytes | str) -> str:

@@ -101,3 +101,17 @@ async def test_a_free_text_message_reads_the_step_and_the_context_together(store
     assert followups.recent(context, 4) is None  # the same checks as recall: another citizen's context
     await followups.forget("telegram", 7)
     assert await store.load_with_context("telegram", 7) == (STEP, {})
+
+
+async def test_a_context_an_older_version_kept_as_a_hash_reads_as_none_until_written_again(
+        store: StateStore, client: redis.Redis | None) -> None:
+    if client is None:
+        pytest.skip("a Redis layout")
+    clock = Clock()
+    followups = FollowUps(store, clock)
+    old_layout = CaseContext(3, "1403051234", "ruling", clock.now).to_mapping()
+    await client.hset("eblagh:context:telegram:8", mapping=old_layout)  # type: ignore[arg-type,misc]
+    assert await followups.recall("telegram", 8, 3) is None
+    assert await store.load_with_context("telegram", 8) == (ChatState(), {})
+    await followups.remember("telegram", 8, 3, case_number="1403051234", intent="fine_amount")
+    assert await followups.recall("telegram", 8, 3) == CaseContext(3, "1403051234", "fine_amount", clock.now)
