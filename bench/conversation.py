@@ -355,12 +355,7 @@ async def scenario(tree: Path, backend: str, args: argparse.Namespace, cache: Pa
                     errors = sum(1 for chat in chat_ids for m in api.messages(chat)
                                  if m.from_bot and m.text == SOMETHING_WENT_WRONG)
                 finally:
-                    process.send_signal(signal.SIGTERM)
-                    try:
-                        status = process.wait(timeout=180 if args.profile else 60)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        raise RuntimeError(f"eblagh run did not stop: {log.read_text()[-3000:]}") from None
+                    status = await stop(process, 180 if args.profile else 60, log)
                 return {"first_answer_s": round(startup, 1), "latency": latency, "throughput": throughput,
                         "peak_rss_mb": rss, "error_replies": errors, "exit_status": status,
                         "loadavg_1m": [round(load_before[0], 2), round(load_after[0], 2)]}
@@ -392,8 +387,19 @@ async def idle_peak(tree: Path, command: list[str], env: dict[str, str], folder:
         return peak_rss_mb(process.pid)
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+            await stop(process, 30, log)
+
+
+async def stop(process: subprocess.Popen[bytes], grace: float, log: Path) -> int:
+    """SIGTERM, then its exit status; waited for without blocking the loop, which serves its Bot API."""
+    process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while (status := process.poll()) is None:
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"eblagh did not stop: {log.read_text()[-3000:]}")
+        await asyncio.sleep(0.05)
+    return status
 
 
 IMPORTS = {"aiogram": "import aiogram, aiogram.client.session.aiohttp",
@@ -503,6 +509,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             merged["targets"] = verdict(merged, backend)
             result[name][backend] = merged
     if args.memory:
+        # What was measured so far is printed even if a memory phase fails.
+        print(json.dumps(result, ensure_ascii=False), file=sys.stderr, flush=True)
         result["memory"] = {name: await memory(tree, cache, args.settle) for name, tree in trees}
     return result
 
