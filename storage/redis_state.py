@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 T = TypeVar("T")
 
@@ -37,8 +38,7 @@ class RedisStateStore(Generic[T]):
         return f"{self._prefix}:{platform}:{chat_id}"
 
     async def load(self, platform: str, chat_id: int) -> T:
-        raw = await self._client.hgetall(self._key(platform, chat_id))  # type: ignore[misc]
-        return self._decode({_text(k): _text(v) for k, v in raw.items()})
+        return self._state(await self._client.hgetall(self._key(platform, chat_id)))  # type: ignore[misc]
 
     async def load_with_context(self, platform: str, chat_id: int) -> tuple[T, dict[str, str]]:
         # Two reads in one round trip; no MULTI: each key is read whole, and a chat's updates are serialised.
@@ -48,7 +48,10 @@ class RedisStateStore(Generic[T]):
             state, context = await pipe.execute(raise_on_error=False)
         if isinstance(state, Exception):
             raise state
-        return self._decode({_text(k): _text(v) for k, v in state.items()}), _context(context)
+        return self._state(state), _context(context)
+
+    def _state(self, stored: dict[bytes | str, bytes | str]) -> T:
+        return self._decode({_text(k): _text(v) for k, v in stored.items()})
 
     async def save(self, platform: str, chat_id: int, state: T) -> None:
         key = self._key(platform, chat_id)
@@ -66,10 +69,11 @@ class RedisStateStore(Generic[T]):
         return f"{self._context_prefix}:{platform}:{chat_id}"
 
     async def load_context(self, platform: str, chat_id: int) -> dict[str, str]:
-        async with self._client.pipeline(transaction=False) as pipe:
-            pipe.get(self._context_key(platform, chat_id))
-            (context,) = await pipe.execute(raise_on_error=False)
-        return _context(context)
+        try:
+            stored = await self._client.get(self._context_key(platform, chat_id))
+        except ResponseError:  # WRONGTYPE: an older version's hash
+            return {}
+        return _context(stored)
 
     async def save_context(self, platform: str, chat_id: int, mapping: dict[str, str]) -> None:
         await self._client.set(self._context_key(platform, chat_id), json.dumps(mapping), ex=self._context_ttl)
